@@ -1,0 +1,1 @@
+"""ISBNet reference model in plain PyTorch: config, checkpoints, sparse conv, geometry ops, inference."""

@@ -1,0 +1,1 @@
+"""Custom ops (`isbnet::` domain): specs, CPU kernels, CUDA kernels, TensorRT plugin registration."""

@@ -1,0 +1,1 @@
+"""Pipeline over backends (torch / onnxruntime / tensorrt), post-processing, the `isbnet-trt` CLI."""
