@@ -83,7 +83,8 @@ def test_perfect_predictions_give_one() -> None:
 
 def test_no_predictions_give_zero() -> None:
     s = Scene()
-    s.seg(10, 2, 0), s.seg(10, 3, 1)
+    s.seg(10, 2, 0)
+    s.seg(10, 3, 1)
     res = run(s, s.pred())
     # GT but no prediction of the class: AP 0 (not NaN), recall 0.
     assert np.all(res.ap[:2] == 0.0) and np.all(res.rc[:2] == 0.0)
