@@ -63,7 +63,7 @@ IGNORE_INSTANCE = -100
 #   FRUSTUM  cx, cy, z0, height, r0, r1, theta0, dtheta  -- lateral surface, vertical axis
 #   ANNULUS  cx, cy, z, r_in, r_out, theta0, dtheta      -- horizontal ring/disc sector
 RECT, FRUSTUM, ANNULUS = 0, 1, 2
-_LIGHT = np.array([0.35, 0.25, 0.9]) / np.linalg.norm([0.35, 0.25, 0.9])
+_LIGHT = (0.35, 0.25, 0.9)  # direction of the light baked into the colours (normalised where used)
 _TWO_PI = 2.0 * math.pi
 _REFERENCE_SURFACE = 2 * 6.0 * 5.0 + 2 * (6.0 + 5.0) * 2.8  # floor, walls and ~ floor-sized furniture, m^2
 
@@ -120,7 +120,12 @@ def generate_room(n_points: int = 150_000, seed: int = 0, **options: Any) -> Syn
     """Generate a furnished room with exactly `n_points` surface points; see the module docstring.
 
     `options` are the fields of `RoomOptions` (unknown names raise TypeError). Deterministic in
-    (`n_points`, `seed`, options).
+    (`n_points`, `seed`, options); the room and its furniture depend on `seed` and options only, so one
+    seed gives the same room at every point count. `meta` holds "generator", "seed", "n_points",
+    "room" [L, W, H] m, "n_objects", "n_superpoints", "options" and "objects": one dict per instance id
+    (objects that received no point are left out) with "instance", "class", "class_id", "centre" [x, y, z],
+    "size" [w, d, h] m, "yaw" rad, "wall" (index 0..3 of the wall it stands against, -1 free) and
+    "n_points".
     """
     if n_points < 0:
         raise ValueError(f"n_points must be >= 0, got {n_points}")
@@ -282,7 +287,9 @@ class _Shape:
     reserve_front: extra depth kept free in front of it (door swing).
     """
 
-    def __init__(self, cell: float, width: float, depth: float, height: float, mount: str, z0: float = 0.0):
+    def __init__(
+        self, cell: float, width: float, depth: float, height: float, mount: str, z0: float = 0.0
+    ) -> None:
         self.cell = cell
         self.width, self.depth, self.height, self.z0 = width, depth, height, z0
         self.mount = mount
@@ -308,7 +315,7 @@ class _Shape:
 
     def rect(
         self, o: Sequence[float], u: Sequence[float], v: Sequence[float], colour: np.ndarray, group: int = -1
-    ):
+    ) -> None:
         """Parallelogram o + s*u + t*v, s, t in [0, 1]."""
         self._add(RECT, [*o, *u, *v], colour, group)
 
@@ -1090,7 +1097,8 @@ def _furnish_room(rng: np.random.Generator, opts: RoomOptions) -> _Layout:
     patches = _Patches()
     scale = math.sqrt((2 * length * width + 2 * (length + width) * height) / _REFERENCE_SURFACE)
     cell, scell = opts.superpoint_size * scale, opts.structure_superpoint_size * scale
-    floor_colour = _colour(rng, ((150, 110, 70), (115, 115, 120), (190, 188, 180), (170, 140, 100)), 10)
+    # floors darker than the (light) walls, as in most scans
+    floor_colour = _colour(rng, ((150, 110, 70), (105, 105, 112), (160, 155, 145), (170, 135, 95)), 10)
     wall_colour = _colour(rng, ((225, 222, 212), (210, 215, 220), (230, 220, 195), (200, 205, 195)), 6)
     sem_floor, sem_wall = CLASS_ID["floor"], CLASS_ID["wall"]
     floor = patches.add(
@@ -1306,7 +1314,8 @@ def _superpoint_keys(rng: np.random.Generator, pa: _PatchArrays, sample: _Sample
 
 def _colours(rng: np.random.Generator, pa: _PatchArrays, sample: _Sample, opts: RoomOptions) -> np.ndarray:
     """(N, 3) float64 rgb 0..255 integers: patch colour, Lambert-like shading, noise."""
-    shade = 0.72 + 0.28 * np.abs(sample.normal @ _LIGHT)
+    light = np.array(_LIGHT) / np.linalg.norm(_LIGHT)
+    shade = 0.72 + 0.28 * np.abs(sample.normal @ light)
     rgb = pa.colour[sample.patch] * shade[:, None] + rng.normal(
         0.0, opts.colour_noise, (len(sample.patch), 3)
     )
