@@ -1,0 +1,247 @@
+"""The ISBNet network (official architecture and parameter names), split into inference stages.
+
+Stages (see `isbnet.inference` for the loop that runs them):
+
+* `backbone`  — voxel features + U-Net kernel maps → voxel features and point-wise heads;
+* `encoder`   — foreground selection, superpoint pooling + mask tower, point aggregator 1;
+* `decoder`   — one iterative-sampling round: point aggregator 2 over the candidates,
+  instance heads and box-aware dynamic convolution → mask logits per superpoint.
+
+All methods are inference-only and batch-size-1, as the official `forward_test`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from isbnet_trt.isbnet import geometry
+from isbnet_trt.isbnet.aggregator import GeometryOps, LocalAggregator, Queries, ReferenceGeometry
+from isbnet_trt.isbnet.blocks import MLP, GenericMLP, UBlock, backbone_norm, conv_bn_relu_1d
+from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.kernel_map import LevelMaps
+from isbnet_trt.isbnet.sparse_conv import LevelPairs, SubMConv3d
+
+# Dynamic-conv memory bound: at most this many floats for one query chunk's activations.
+_DYCO_CHUNK_FLOATS = 64 * 1024 * 1024
+
+
+@dataclass
+class BackboneOutputs:
+    """Per voxel (M voxels): feats `(M, C)`, semantic_scores `(M, n_sem)` logits,
+    centroid_offset `(M, 3)`, corners_offset `(M, 6)`, box_conf `(M,)`; all float32."""
+
+    feats: Tensor
+    semantic_scores: Tensor
+    centroid_offset: Tensor
+    corners_offset: Tensor
+    box_conf: Tensor
+
+
+@dataclass
+class EncoderOutputs:
+    """What the decoder rounds need (S superpoints, F foreground voxels, m = n_sample_pa1).
+
+    object_idxs `(F,)` int64 foreground voxel ids; spp_coords `(S, 3)`, spp_boxes `(S, 6)`,
+    mask_features `(S, D)` float32 (superpoint = voxel when superpoint pooling is off);
+    queries: aggregator-1 queries (`inds` index `object_idxs`); cover_cols `(m,)` int64: the
+    superpoint column read for each aggregator-1 query by the official coverage update (§9.11).
+    """
+
+    object_idxs: Tensor
+    spp_coords: Tensor
+    spp_boxes: Tensor
+    mask_features: Tensor
+    queries: Queries
+    cover_cols: Tensor
+
+
+@dataclass
+class DecoderOutputs:
+    """One round over q queries: cand_inds `(q,)` int64 (index the round's candidates),
+    cls_logits `(q, n_inst + 1)`, conf_logits `(q,)`, box_preds `(q, 6)`, mask_logits `(q, S)`;
+    all float32. `fg` `(q,)` bool marks queries whose arg-max class is not background."""
+
+    cand_inds: Tensor
+    cls_logits: Tensor
+    conf_logits: Tensor
+    box_preds: Tensor
+    mask_logits: Tensor
+    fg: Tensor
+
+
+class ISBNet(nn.Module):
+    """ISBNet with the official module tree; `state_dict()` keys and shapes are the official ones."""
+
+    def __init__(self, cfg: ModelConfig, geometry_ops: GeometryOps | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.geometry_ops: GeometryOps = geometry_ops or ReferenceGeometry()
+        c = cfg.channels
+        self.input_conv = nn.Sequential(SubMConv3d(cfg.in_channels, c))
+        self.unet = UBlock([c * (i + 1) for i in range(cfg.num_blocks)], block_reps=2)
+        self.output_layer = nn.Sequential(backbone_norm(c), nn.ReLU())
+        self.semantic_linear = MLP(c, cfg.semantic_classes)
+        self.offset_linear = MLP(c, 3)
+        self.offset_vertices_linear = MLP(c, 6)
+        self.box_conf_linear = MLP(c, 1)
+        if cfg.semantic_only:
+            return
+
+        head = cfg.instance_head
+        self.point_aggregator1 = LocalAggregator(
+            c, head.n_sample_pa1, 0.2 * head.radius_scale, head.neighbor, head.neighbor * 2, "isbnet"
+        )
+        self.point_aggregator2 = LocalAggregator(
+            c * 2, head.n_queries, 0.4 * head.radius_scale, head.neighbor, head.neighbor, "pointnet2"
+        )
+        self.inst_shared_mlp = GenericMLP(
+            c * 4, [c * 4], head.dec_dim, output_use_norm=True, output_use_activation=True
+        )
+        self.inst_sem_head = GenericMLP(head.dec_dim, [head.dec_dim] * 2, cfg.instance_classes + 1)
+        self.inst_conf_head = GenericMLP(head.dec_dim, [head.dec_dim] * 2, 1)
+        self.inst_box_head = GenericMLP(head.dec_dim, [head.dec_dim] * 2, 6)
+
+        d = cfg.mask_dim_out
+        self.mask_tower = nn.Sequential(
+            conv_bn_relu_1d(c, c), conv_bn_relu_1d(c, c), conv_bn_relu_1d(c, c), nn.Conv1d(c, d, 1)
+        )
+        if head.num_dyco_layer == 3:
+            self.weight_nums = [(d + 6) * d, d * (d // 2), d // 2]
+            self.bias_nums = [d, d // 2, 1]
+        else:
+            self.weight_nums = [(d + 6) * d, d]
+            self.bias_nums = [d, 1]
+        n_params = sum(self.weight_nums) + sum(self.bias_nums)
+        self.inst_mask_head = nn.Sequential(
+            conv_bn_relu_1d(head.dec_dim, head.dec_dim),
+            conv_bn_relu_1d(head.dec_dim, head.dec_dim),
+            nn.Conv1d(head.dec_dim, n_params, 1),
+        )
+
+    # ------------------------------------------------------------------ backbone
+    def backbone(self, voxel_feats: Tensor, maps: Sequence[LevelMaps]) -> BackboneOutputs:
+        """voxel_feats `(M, in_channels)` float32 (mean rgb [+ xyz] per voxel); `maps[l]` the
+        kernel maps of U-Net level `l` (level 0 = the input voxels, in input order)."""
+        pairs = LevelPairs.from_level_maps(maps, device=voxel_feats.device)  # once per scene
+        x = self.input_conv[0](voxel_feats, pairs[0].subm)
+        x = self.unet(x, pairs)
+        feats = self.output_layer(x)
+        return BackboneOutputs(
+            feats=feats,
+            semantic_scores=self.semantic_linear(feats),
+            centroid_offset=self.offset_linear(feats),
+            corners_offset=self.offset_vertices_linear(feats),
+            box_conf=self.box_conf_linear(feats).squeeze(-1),
+        )
+
+    # ------------------------------------------------------------------ encoder
+    def foreground(self, semantic_scores: Tensor, voxel_spps: Tensor) -> Tensor:
+        """`(M,)` bool: voxels whose superpoint's mean softmax reaches `filter_bg_thresh` in
+        some instance class (official: `any(spp_mean[:, label_shift:] >= thresh)`)."""
+        probs = F.softmax(semantic_scores, dim=1)
+        spp_probs = self._spp_mean(probs, voxel_spps)
+        spp_fg = torch.any(spp_probs[:, self.cfg.label_shift :] >= self.cfg.filter_bg_thresh, dim=-1)
+        return spp_fg[voxel_spps]
+
+    def _spp_mean(self, x: Tensor, voxel_spps: Tensor) -> Tensor:
+        return geometry.scatter_mean(x, voxel_spps) if self.cfg.use_spp_pool else x
+
+    def encoder(
+        self,
+        voxel_coords_float: Tensor,
+        bb: BackboneOutputs,
+        voxel_spps: Tensor,
+        object_idxs: Tensor,
+        pa1_max_voxel: int | None = None,
+    ) -> EncoderOutputs:
+        """voxel_coords_float `(M, 3)` float32 mean point position per voxel; voxel_spps `(M,)`
+        int64 superpoint of each voxel (0..S-1); object_idxs `(F,)` int64, non-empty, from
+        `foreground`. `pa1_max_voxel`: only foreground voxels with id <= it enter aggregator 1
+        (the official S3DIS 4-part quirk); None = all."""
+        voxel_box_preds = bb.corners_offset + voxel_coords_float.repeat(1, 2)
+        spp_coords = self._spp_mean(voxel_coords_float, voxel_spps)
+        spp_boxes = self._spp_mean(voxel_box_preds, voxel_spps)
+        spp_feats = self._spp_mean(bb.feats, voxel_spps)
+        mask_features = self.mask_tower(spp_feats.t()[None])[0].t()  # (S, D)
+
+        pa1_idxs = object_idxs if pa1_max_voxel is None else object_idxs[object_idxs <= pa1_max_voxel]
+        queries = self.point_aggregator1(
+            voxel_coords_float[pa1_idxs], bb.feats[pa1_idxs], voxel_box_preds[pa1_idxs], self.geometry_ops
+        )
+        # Official coverage update reads `mask_logits[:, voxel_spps_][:, query_inds1]` where
+        # voxel_spps_ is renumbered over foreground voxels only (§9.11): precompute the column.
+        fg_spps = torch.unique(voxel_spps[object_idxs], return_inverse=True)[1]
+        cover_cols = fg_spps[queries.inds]
+        return EncoderOutputs(object_idxs, spp_coords, spp_boxes, mask_features, queries, cover_cols)
+
+    # ------------------------------------------------------------------ decoder
+    def decoder(self, cand: Queries, n_sample: int, enc: EncoderOutputs) -> DecoderOutputs:
+        """One round: aggregator 2 samples `n_sample` of the candidate queries `cand`
+        (`(1, n, 3)`, `(1, C, n)`, `(1, n, 6)`), then the heads and the dynamic convolution."""
+        q = self.point_aggregator2(
+            cand.locs[0], cand.feats[0].t(), cand.boxes[0], self.geometry_ops, n_sample=n_sample
+        )
+        feats = self.inst_shared_mlp(q.feats)  # (1, dec, q)
+        cls_logits = self.inst_sem_head(feats).transpose(1, 2)[0]
+        conf_logits = self.inst_conf_head(feats).transpose(1, 2).squeeze(-1)[0]
+        box_preds = (self.inst_box_head(feats).transpose(1, 2) + q.locs.repeat(1, 1, 2))[0]
+        fg = torch.argmax(cls_logits, dim=-1) < self.cfg.instance_classes
+
+        controllers = self.inst_mask_head(feats.permute(0, 2, 1)[..., None].flatten(0, 1)).squeeze(dim=2)
+        mask_logits = self.dynamic_conv(
+            controllers, q.locs[0], box_preds, enc.mask_features, enc.spp_coords, enc.spp_boxes
+        )
+        return DecoderOutputs(q.inds, cls_logits, conf_logits, box_preds, mask_logits, fg)
+
+    def parse_dynamic_params(self, params: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+        """Split generated parameters `(q, n_params)` into per-layer weights `(q, C_in, C_out)`
+        and biases `(q, C_out)` (official `parse_dynamic_params`)."""
+        n = len(self.weight_nums)
+        splits = torch.split_with_sizes(params, self.weight_nums + self.bias_nums, dim=1)
+        d = self.cfg.mask_dim_out
+        q = params.shape[0]
+        widths = [d + 6] + ([d, d // 2, 1] if n == 3 else [d, 1])
+        weights = [splits[i].reshape(q, widths[i], widths[i + 1]) for i in range(n)]
+        biases = [splits[n + i].reshape(q, widths[i + 1]) for i in range(n)]
+        return weights, biases
+
+    def dynamic_conv(
+        self,
+        controllers: Tensor,
+        query_locs: Tensor,
+        query_boxes: Tensor,
+        mask_features: Tensor,
+        spp_coords: Tensor,
+        spp_boxes: Tensor,
+    ) -> Tensor:
+        """Box-aware dynamic convolution → mask logits `(q, S)`.
+
+        Per query, over each superpoint: input `[query_xyz - spp_xyz, |query_dims - spp_dims|,
+        mask_features]`, ReLU between layers, no bias in the last layer (official). Chunked over
+        queries to bound memory (results are per query, so chunking changes nothing).
+        """
+        weights, biases = self.parse_dynamic_params(controllers)
+        q, s = controllers.shape[0], mask_features.shape[0]
+        chunk = max(1, _DYCO_CHUNK_FLOATS // max(1, (mask_features.shape[1] + 6) * s))
+        x_spp = mask_features.t()[None]  # (1, D, S)
+        spp_dims = spp_boxes[:, 3:] - spp_boxes[:, :3]
+        out = []
+        for start in range(0, q, chunk):
+            sl = slice(start, start + chunk)
+            qn = query_locs[sl].shape[0]
+            rel_coords = (query_locs[sl].reshape(-1, 1, 3) - spp_coords.reshape(1, -1, 3)).permute(0, 2, 1)
+            q_dims = query_boxes[sl, 3:] - query_boxes[sl, :3]
+            rel_boxes = torch.abs(q_dims.reshape(-1, 1, 3) - spp_dims.reshape(1, -1, 3)).permute(0, 2, 1)
+            x = torch.cat([rel_coords, rel_boxes, x_spp.repeat(qn, 1, 1)], dim=1)
+            for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+                if i < len(weights) - 1:
+                    x = F.relu(torch.einsum("qab,qan->qbn", w[sl], x) + b[sl].unsqueeze(-1))
+                else:
+                    x = torch.einsum("qab,qan->qbn", w[sl], x).squeeze(1)
+            out.append(x)
+        return torch.cat(out, dim=0) if out else mask_features.new_zeros((0, s))

@@ -1,0 +1,216 @@
+"""The official test-time preprocessing of one scene (`official_semantics.md` §9, steps 1-7).
+
+`points (N, 6)` xyz + rgb → centring and colour scaling (`prepare_data_inst.py`), the 0.35π
+test-time rotation and voxel coordinates (`CustomDataset.transform_test`), first-appearance
+voxelisation, mean-pooled voxel inputs, superpoints per voxel, and the kernel maps of every
+U-Net level. All arithmetic follows the official float64/float32 steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
+from isbnet_trt.isbnet.postprocess import Instances
+from isbnet_trt.isbnet.voxelize import Voxels, voxel_mean, voxelize
+
+TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applied even at test time
+MIN_POINTS = 1  # below this there is nothing to voxelise; see `check_points`
+
+
+class SceneError(ValueError):
+    """The scene cannot be segmented as given (shape, dtype, NaN/inf, empty, bad superpoints)."""
+
+
+def check_points(
+    points: np.ndarray, superpoints: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate a scene; return points as float64 `(N, 6)` and superpoints as int64 `(N,)`."""
+    points = np.asarray(points)
+    if points.ndim != 2 or points.shape[1] != 6:
+        hint = (
+            " (xyz only: give colours, or a constant grey)"
+            if points.ndim == 2 and points.shape[1] == 3
+            else ""
+        )
+        raise SceneError(f"points must have shape (N, 6) = xyz + rgb, got {points.shape}{hint}")
+    if not (np.issubdtype(points.dtype, np.floating) or np.issubdtype(points.dtype, np.integer)):
+        raise SceneError(f"points must be a float array, got dtype {points.dtype}")
+    if len(points) < MIN_POINTS:
+        raise SceneError("the scene is empty (0 points)")
+    points = points.astype(np.float64)
+    bad = ~np.isfinite(points)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(1))
+        raise SceneError(f"points contain NaN or inf in {len(rows)} rows (first: row {rows[0]})")
+    if superpoints is not None:
+        superpoints = np.asarray(superpoints)
+        if superpoints.shape != (len(points),):
+            raise SceneError(f"superpoints must have shape ({len(points)},), got {superpoints.shape}")
+        if not np.issubdtype(superpoints.dtype, np.integer):
+            raise SceneError(f"superpoint ids must be integers, got dtype {superpoints.dtype}")
+        superpoints = superpoints.astype(np.int64)
+    return points, superpoints
+
+
+@dataclass(frozen=True)
+class PreparedScene:
+    """A scene ready for the model (N points, M voxels, S superpoints as the model sees them).
+
+    coords_float `(N, 3)` float32 centred + rotated positions (metres); feats `(N, 3)` float32
+    rgb / 127.5 - 1; voxels: point↔voxel maps; voxel_feats `(M, 6 or 3)` float32 mean
+    `[rgb, xyz]` (or rgb) per voxel; voxel_coords_float `(M, 3)` float32; v2p `(N,)` int64;
+    voxel_spps `(M,)` int64 superpoint of each voxel's first point, renumbered 0..S-1;
+    point_spps `(N,)` int64 superpoint of each point (0..S_p-1), None without superpoints;
+    maps: kernel maps of the U-Net levels; pa1_max_voxel: S3DIS quirk bound, else None;
+    input_order `(N,)` int64 or None: internal point i is input point input_order[i].
+    """
+
+    coords_float: Tensor
+    feats: Tensor
+    voxels: Voxels
+    voxel_feats: Tensor
+    voxel_coords_float: Tensor
+    v2p: Tensor
+    voxel_spps: Tensor
+    point_spps: Tensor | None
+    maps: list[LevelMaps]
+    spatial_shape: np.ndarray
+    pa1_max_voxel: int | None = None
+    input_order: np.ndarray | None = None
+
+    @property
+    def n_points(self) -> int:
+        return len(self.v2p)
+
+    @property
+    def n_voxels(self) -> int:
+        return len(self.voxel_spps)
+
+    def to_input_order(self, inst: Instances) -> Instances:
+        """Map instance masks from the internal point order back to the input order."""
+        if self.input_order is None:
+            return inst
+        masks = np.zeros_like(inst.masks)
+        masks[:, self.input_order] = inst.masks
+        return replace(inst, masks=masks)
+
+
+def centre_and_scale(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Official `prepare_data_inst.py`: xyz minus its mean and rgb / 127.5 - 1, in float64."""
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    coords = np.ascontiguousarray(points[:, :3] - points[:, :3].mean(0))
+    colors = np.ascontiguousarray(points[:, 3:6]) / 127.5 - 1
+    return coords, colors
+
+
+def rotate_for_test(coords: np.ndarray) -> np.ndarray:
+    """The official test-time rotation by 0.35π about z (row vectors, float64 `np.matmul`)."""
+    c, s = math.cos(TEST_ROTATION), math.sin(TEST_ROTATION)
+    m = np.matmul(np.eye(3), [[c, s, 0], [-s, c, 0], [0, 0, 1]])
+    return np.matmul(coords, m)
+
+
+def prepare_scene(
+    points: np.ndarray,
+    superpoints: np.ndarray | None,
+    cfg: ModelConfig,
+    centred: bool = False,
+) -> PreparedScene:
+    """Preprocess one scene exactly as the official test path.
+
+    points `(N, 6)`: xyz (metres) + rgb (0..255); with `centred=True`, already centred xyz +
+    colours in [-1, 1] (the official preprocessed `*_inst_nostuff.pth` content).
+    superpoints `(N,)` int or None: without superpoints every voxel is its own superpoint
+    (the official STPLS3D behaviour; superpoint refinement is then a no-op).
+    """
+    points, superpoints = check_points(points, superpoints)
+    if centred:
+        coords, colors = np.ascontiguousarray(points[:, :3]), np.ascontiguousarray(points[:, 3:6])
+    else:
+        coords, colors = centre_and_scale(points)
+    xyz_middle = rotate_for_test(coords)
+    if cfg.test.x4_split:
+        return _prepare_x4(xyz_middle, colors, superpoints, cfg)
+
+    xyz = xyz_middle * cfg.data_scale
+    xyz -= xyz.min(0)
+    coord = xyz.astype(np.int64)  # truncation, as torch's .long(); all >= 0
+    spatial_shape = np.maximum(coord.max(0) + 1, cfg.min_spatial_shape)
+    voxels = voxelize(coord)
+    return _finish(
+        xyz_middle, colors, superpoints, cfg, voxels, voxels.voxel_coords, spatial_shape, None, None
+    )
+
+
+def _prepare_x4(xyz_middle: np.ndarray, colors: np.ndarray, superpoints: np.ndarray | None, cfg: ModelConfig):
+    """S3DIS test path: the scene is split into 4 interleaved parts (points i::4), each
+    voxelised in its own frame and run through the backbone separately (official
+    `S3DISDataset.transform_test` + `forward_4_parts`)."""
+    n = len(xyz_middle)
+    order = np.concatenate([np.arange(n)[i::4] for i in range(4)])
+    xyz_middle, colors = xyz_middle[order], colors[order]
+    superpoints = None if superpoints is None else superpoints[order]
+    parts = np.repeat(np.arange(4), [len(range(i, n, 4)) for i in range(4)])
+    coord = np.zeros((n, 3), np.int64)
+    for i in range(4):
+        sel = parts == i
+        if sel.any():
+            xyz = xyz_middle[sel] * cfg.data_scale
+            xyz -= xyz.min(0)
+            coord[sel] = xyz.astype(np.int64)
+    spatial_shape = np.maximum(coord.max(0) + 1, cfg.min_spatial_shape)
+    voxels = voxelize(np.concatenate([parts[:, None], coord], 1))
+    # Parts must not see each other: place them side by side along x, far enough apart that no
+    # kernel of any U-Net level reaches across (and the grid halving keeps them apart).
+    step = 2**cfg.num_blocks * (int(spatial_shape[0]) // 2**cfg.num_blocks + 2)
+    shifted = voxels.voxel_coords[:, 1:] + np.outer(voxels.voxel_coords[:, 0], [step, 0, 0])
+    n_first_two = int(np.count_nonzero(voxels.voxel_coords[:, 0] <= 1))
+    shape = spatial_shape + np.array([3 * step, 0, 0])
+    return _finish(xyz_middle, colors, superpoints, cfg, voxels, shifted, shape, order, n_first_two)
+
+
+def _finish(
+    xyz_middle: np.ndarray,
+    colors: np.ndarray,
+    superpoints: np.ndarray | None,
+    cfg: ModelConfig,
+    voxels: Voxels,
+    coord_for_maps: np.ndarray,
+    spatial_shape: np.ndarray,
+    input_order: np.ndarray | None,
+    pa1_max_voxel: int | None,
+) -> PreparedScene:
+    coords_float = xyz_middle.astype(np.float32)
+    feats = colors.astype(np.float32)
+    inputs = np.concatenate([feats, coords_float], 1) if cfg.with_coords else feats
+    voxel_feats = voxel_mean(np.ascontiguousarray(inputs), voxels)
+    voxel_coords_float = voxel_mean(coords_float, voxels)
+    if superpoints is not None and cfg.use_spp_pool:
+        point_spps = np.unique(superpoints, return_inverse=True)[1].reshape(-1)
+        voxel_spps = np.unique(point_spps[voxels.first_point], return_inverse=True)[1].reshape(-1)
+    else:
+        # Fallback: every voxel is its own superpoint (voxel ids are first-appearance ordered,
+        # so this is also what the official code computes from per-point superpoint ids).
+        point_spps, voxel_spps = None, np.arange(voxels.num_voxels)
+    maps = build_unet_maps(coord_for_maps, cfg.num_blocks, spatial_shape)
+    return PreparedScene(
+        coords_float=torch.from_numpy(coords_float),
+        feats=torch.from_numpy(feats),
+        voxels=voxels,
+        voxel_feats=torch.from_numpy(voxel_feats),
+        voxel_coords_float=torch.from_numpy(voxel_coords_float),
+        v2p=torch.from_numpy(voxels.v2p),
+        voxel_spps=torch.from_numpy(voxel_spps.astype(np.int64)),
+        point_spps=None if point_spps is None else torch.from_numpy(point_spps.astype(np.int64)),
+        maps=maps,
+        spatial_shape=spatial_shape,
+        pa1_max_voxel=pa1_max_voxel,
+        input_order=input_order,
+    )
