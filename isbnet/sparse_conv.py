@@ -1,0 +1,365 @@
+"""Sparse 3D convolution in plain PyTorch: the reference of the `isbnet::SparseConv3d` op.
+
+Op contract (one op for submanifold, strided and inverse convs; the kernel map carries the
+geometry, see `isbnet_trt.isbnet.kernel_map`)::
+
+    features   (N_in, C_in)   float
+    kernel_map (N_out, K)     int32, -1 = no neighbour, else a row of `features`
+    weight     (K, C_in, C_out)
+    out[o] = sum_{k : kernel_map[o, k] >= 0} features[kernel_map[o, k]] @ weight[k]   -> (N_out, C_out)
+
+The computation is gather-GEMM-scatter over the active pairs only (no im2col over all K offsets).
+`KernelPairs` is that pair list, built once per kernel map and reused by every conv sharing the
+map (all the submanifold convs of a U-Net level): pass it wherever a kernel map is accepted.
+
+Checkpoints keep spconv's weight layout `[C_out, kx, ky, kz, C_in]` (the modules below store
+exactly that); `spconv_weight_to_kcc` converts to the op's `[K, C_in, C_out]` at use, with
+`k = (i*ky + j)*kz + l` the flattened spatial index, the order of `kernel_map.SUBM_OFFSETS` /
+`DOWN_OFFSETS`. spconv's `SparseInverseConv3d` uses the same layout and the same k as its
+forward conv (see `kernel_map`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from isbnet_trt.isbnet.kernel_map import LevelMaps
+
+#: Output rows per block of `KernelPairs`: small enough that a block's gathered rows stay in
+#: cache between the gather, the GEMMs and the scatter (measured best at 2k-4k rows on CPU).
+DEFAULT_BLOCK_ROWS = 4096
+
+
+def spconv_weight_to_kcc(weight: Tensor) -> Tensor:
+    """spconv layout `[C_out, kx, ky, kz, C_in]` -> op layout `[K, C_in, C_out]`, K = kx*ky*kz.
+
+    Returns a contiguous copy (differentiable), same dtype and device.
+    """
+    if weight.dim() != 5:
+        raise ValueError(
+            f"spconv weight must be 5-D [C_out, kx, ky, kz, C_in], got shape {tuple(weight.shape)}"
+        )
+    c_out, c_in = weight.shape[0], weight.shape[-1]
+    return weight.reshape(c_out, -1, c_in).permute(1, 2, 0).contiguous()
+
+
+def kcc_to_spconv_weight(weight_kcc: Tensor, kernel_size: int | tuple[int, int, int]) -> Tensor:
+    """Inverse of `spconv_weight_to_kcc`: `[K, C_in, C_out]` -> `[C_out, kx, ky, kz, C_in]`."""
+    ks = (kernel_size,) * 3 if isinstance(kernel_size, int) else tuple(kernel_size)
+    k, c_in, c_out = weight_kcc.shape
+    if k != math.prod(ks):
+        raise ValueError(f"weight has K={k} offsets, kernel_size {ks} needs {math.prod(ks)}")
+    return weight_kcc.permute(2, 0, 1).reshape(c_out, *ks, c_in).contiguous()
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Active pairs of output rows [start, stop).
+
+    gather: (P,) int64 input rows, grouped by offset (offset-major, output rows ascending).
+    segments: (k, a, b): pairs a..b-1 of `gather` use weight k.
+    scatter: sparse CSR (stop - start, P) float32 of ones; row r sums the pairs of output start + r
+        in increasing pair order, i.e. increasing k (a deterministic order).
+    """
+
+    start: int
+    stop: int
+    gather: Tensor
+    segments: tuple[tuple[int, int, int], ...]
+    scatter: Tensor
+
+
+@dataclass(frozen=True)
+class KernelPairs:
+    """A kernel map's active (output, input, offset) pairs, grouped for gather-GEMM-scatter.
+
+    table: (N_out, K) int32, the kernel map itself (the op's contract input).
+    identity: offset k whose column is `arange(N_out)` (the submanifold centre), computed as a
+        plain GEMM over `features[:N_out]`; None if no column is the identity.
+    min_inputs: 1 + the largest input row referenced (features need at least that many rows).
+    blocks: the remaining pairs, by blocks of consecutive output rows.
+    """
+
+    table: Tensor
+    identity: int | None
+    min_inputs: int
+    blocks: tuple[_Block, ...]
+
+    @property
+    def num_out(self) -> int:
+        return self.table.shape[0]
+
+    @property
+    def kernel_volume(self) -> int:
+        return self.table.shape[1]
+
+    @staticmethod
+    def build(
+        kernel_map: Tensor | np.ndarray,
+        block_rows: int = DEFAULT_BLOCK_ROWS,
+        device: torch.device | str | None = None,
+    ) -> KernelPairs:
+        """Build the pair list of `kernel_map`: (N_out, K) integer tensor or numpy array.
+
+        device: where to put the pairs (default: the tensor's device, CPU for numpy).
+        """
+        table = _check_table(kernel_map)
+        if device is not None:
+            table = table.to(device)
+        n_out, k_vol = table.shape
+        device = table.device
+        rows = torch.arange(n_out, device=device)
+        identity = None
+        if n_out > 0:
+            is_id = (table == rows[:, None].to(table.dtype)).all(0).nonzero().flatten()
+            identity = int(is_id[0]) if len(is_id) else None
+        min_inputs = int(table.max()) + 1 if table.numel() else 0
+        active = table >= 0
+        if identity is not None:
+            active[:, identity] = False
+        # (k, o) pairs, k-major; a stable sort by block gives (block, k, o) order.
+        k_idx, o_idx = active.T.nonzero(as_tuple=True)
+        by_block = torch.sort(o_idx // block_rows, stable=True).indices
+        k_idx, o_idx = k_idx[by_block], o_idx[by_block]
+        gather = table[o_idx, k_idx].long()
+        blocks = _split_blocks(n_out, k_vol, block_rows, k_idx, o_idx, gather)
+        return KernelPairs(table, identity, min_inputs, blocks)
+
+
+def _check_table(kernel_map: Tensor | np.ndarray) -> Tensor:
+    """Validate a kernel map table; numpy arrays are wrapped (no copy)."""
+    if isinstance(kernel_map, np.ndarray):
+        kernel_map = torch.from_numpy(kernel_map)
+    if not isinstance(kernel_map, Tensor):
+        raise TypeError(
+            f"kernel_map must be a tensor, numpy array or KernelPairs, got {type(kernel_map).__name__}"
+        )
+    if kernel_map.dim() != 2:
+        raise ValueError(f"kernel_map must be 2-D (N_out, K), got shape {tuple(kernel_map.shape)}")
+    if kernel_map.dtype.is_floating_point or kernel_map.dtype == torch.bool:
+        raise ValueError(f"kernel_map must be an integer tensor, got {kernel_map.dtype}")
+    if kernel_map.numel() and int(kernel_map.min()) < -1:
+        raise ValueError("kernel_map entries must be >= -1 (-1 = no neighbour)")
+    return kernel_map
+
+
+def _split_blocks(
+    n_out: int, k_vol: int, block_rows: int, k_idx: Tensor, o_idx: Tensor, gather: Tensor
+) -> tuple[_Block, ...]:
+    """Cut the (block, k, o)-ordered pairs into `_Block`s with their CSR scatter matrices."""
+    device = o_idx.device
+    n_blocks = -(-n_out // block_rows)
+    block_of = o_idx // block_rows
+    counts = torch.bincount(block_of, minlength=n_blocks).tolist()
+    # Segments: runs of equal (block, k).
+    run_keys, run_counts = torch.unique_consecutive(block_of * k_vol + k_idx, return_counts=True)
+    runs = list(
+        zip((run_keys // k_vol).tolist(), (run_keys % k_vol).tolist(), run_counts.tolist(), strict=True)
+    )
+    blocks = []
+    pair_start, run = 0, 0
+    for b in range(n_blocks):
+        start, stop, n_pairs = b * block_rows, min(n_out, (b + 1) * block_rows), counts[b]
+        o_b = o_idx[pair_start : pair_start + n_pairs] - start
+        segments = []
+        a = 0
+        while run < len(runs) and runs[run][0] == b:
+            segments.append((runs[run][1], a, a + runs[run][2]))
+            a += runs[run][2]
+            run += 1
+        # CSR row r: this block's pairs with output start + r, in pair order (stable sort).
+        cols = torch.sort(o_b, stable=True).indices
+        crow = torch.zeros(stop - start + 1, dtype=torch.int64, device=device)
+        crow[1:] = torch.cumsum(torch.bincount(o_b, minlength=stop - start), 0)
+        with warnings.catch_warnings():  # "CSR support is in beta": the ops used here are stable
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            scatter = torch.sparse_csr_tensor(
+                crow,
+                cols,
+                torch.ones(n_pairs, device=device),
+                size=(stop - start, n_pairs),
+                check_invariants=False,  # valid by construction
+            )
+        blocks.append(
+            _Block(start, stop, gather[pair_start : pair_start + n_pairs], tuple(segments), scatter)
+        )
+        pair_start += n_pairs
+    return tuple(blocks)
+
+
+@dataclass(frozen=True)
+class LevelPairs:
+    """`KernelPairs` of one U-Net level, built once per scene from its `LevelMaps` (same field names).
+
+    subm: pairs of the level's submanifold map; down / up: pairs of the stride-2 conv to the next
+    level and of its inverse (None at the last level). Pass `levels[l].subm` etc. to the convs.
+    """
+
+    subm: KernelPairs
+    down: KernelPairs | None
+    up: KernelPairs | None
+
+    @staticmethod
+    def from_level_maps(
+        levels: Sequence[LevelMaps], device: torch.device | str | None = None
+    ) -> list[LevelPairs]:
+        """Pairs of every level of `kernel_map.build_unet_maps(...)`, on `device` (default CPU)."""
+
+        def build(table: np.ndarray | None) -> KernelPairs | None:
+            return None if table is None else KernelPairs.build(table, device=device)
+
+        return [LevelPairs(build(lm.subm), build(lm.down), build(lm.up)) for lm in levels]
+
+
+def sparse_conv(
+    features: Tensor, kernel_map: Tensor | np.ndarray | KernelPairs, weight_kcc: Tensor
+) -> Tensor:
+    """The `isbnet::SparseConv3d` op: gather-GEMM-scatter over the active pairs.
+
+    features: (N_in, C_in) float.
+    kernel_map: (N_out, K) int32 table (-1 = none; tensor or numpy), or its `KernelPairs`
+        (build once, reuse across convs: building costs about as much as one conv).
+    weight_kcc: (K, C_in, C_out), same dtype as features.
+    Returns (N_out, C_out). Deterministic: each output row sums its terms in a fixed order
+    (identity offset first, then increasing k). Differentiable in features and weight.
+    """
+    if isinstance(kernel_map, KernelPairs):
+        pairs = kernel_map
+    else:
+        pairs = KernelPairs.build(kernel_map, device=features.device)
+    _check_inputs(features, weight_kcc, pairs.kernel_volume, pairs.min_inputs)
+    track_grad = torch.is_grad_enabled() and (features.requires_grad or weight_kcc.requires_grad)
+    blocks = (_block_output(features, pairs, weight_kcc, blk, None) for blk in pairs.blocks)
+    if track_grad:  # out= variants do not record autograd
+        pieces = list(blocks)
+        return torch.cat(pieces) if pieces else features.new_zeros(0, weight_kcc.shape[2])
+    out = features.new_empty(pairs.num_out, weight_kcc.shape[2])
+    for blk in pairs.blocks:
+        _block_output(features, pairs, weight_kcc, blk, out[blk.start : blk.stop])
+    return out
+
+
+def _block_output(
+    features: Tensor, pairs: KernelPairs, weight_kcc: Tensor, blk: _Block, out: Tensor | None
+) -> Tensor:
+    """Output rows [blk.start, blk.stop): identity GEMM + CSR-sum of the per-pair products.
+
+    With `out` (no autograd) the GEMMs write into preallocated buffers and `out` is returned.
+    """
+    n, c_out = blk.stop - blk.start, weight_kcc.shape[2]
+    if pairs.identity is not None:
+        base = features[blk.start : blk.stop] @ weight_kcc[pairs.identity]
+    else:
+        base = features.new_zeros(n, c_out)
+    if not blk.segments:
+        return base if out is None else out.copy_(base)
+    gathered = features.index_select(0, blk.gather)
+    if out is None:
+        products = torch.cat([gathered[a:b] @ weight_kcc[k] for k, a, b in blk.segments])
+    else:
+        products = features.new_empty(len(blk.gather), c_out)
+        for k, a, b in blk.segments:
+            torch.mm(gathered[a:b], weight_kcc[k], out=products[a:b])
+    scatter = blk.scatter if blk.scatter.dtype == features.dtype else blk.scatter.to(features.dtype)
+    if out is None:
+        return torch.addmm(base, scatter, products)
+    return torch.addmm(base, scatter, products, out=out)
+
+
+def _check_inputs(features: Tensor, weight_kcc: Tensor, kernel_volume: int, min_inputs: int) -> None:
+    if features.dim() != 2:
+        raise ValueError(f"features must be (N_in, C_in), got shape {tuple(features.shape)}")
+    if weight_kcc.dim() != 3:
+        raise ValueError(f"weight must be (K, C_in, C_out), got shape {tuple(weight_kcc.shape)}")
+    k, c_in, _ = weight_kcc.shape
+    if k != kernel_volume:
+        raise ValueError(f"weight has K={k} offsets but the kernel map has {kernel_volume} columns")
+    if c_in != features.shape[1]:
+        raise ValueError(f"features have {features.shape[1]} channels, weight expects C_in={c_in}")
+    if features.shape[0] < min_inputs:
+        raise ValueError(
+            f"kernel map references input row {min_inputs - 1}, features have {features.shape[0]} rows"
+        )
+    if features.dtype != weight_kcc.dtype:
+        raise ValueError(f"features dtype {features.dtype} != weight dtype {weight_kcc.dtype}")
+
+
+def sparse_conv_reference(features: Tensor, kernel_map: Tensor | np.ndarray, weight_kcc: Tensor) -> Tensor:
+    """The op written as plainly as possible (per offset: gather, GEMM, index_add). For tests and specs.
+
+    Same shapes as `sparse_conv`. On CPU deterministic; on CUDA `index_add_` uses atomics.
+    """
+    table = _check_table(kernel_map).to(features.device)
+    min_inputs = int(table.max()) + 1 if table.numel() else 0
+    _check_inputs(features, weight_kcc, table.shape[1], min_inputs)
+    out = features.new_zeros(table.shape[0], weight_kcc.shape[2])
+    for k in range(table.shape[1]):
+        rows = (table[:, k] >= 0).nonzero().flatten()
+        inputs = table[rows, k].long()
+        out = out.index_add(0, rows, features[inputs] @ weight_kcc[k])
+    return out
+
+
+class _SparseConvBase(nn.Module):
+    """A bias-free sparse conv holding `weight` in spconv's layout `[C_out, k, k, k, C_in]`.
+
+    Parameter names and shapes equal the official checkpoint's, so `load_state_dict` takes the
+    official tensors unchanged; the op layout is derived at every call (a tiny copy).
+    """
+
+    kernel_size: int
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        k = self.kernel_size
+        self.weight = nn.Parameter(torch.empty(out_channels, k, k, k, in_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # spconv's default: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size**3)
+        nn.init.uniform_(self.weight, -bound, bound)
+
+    def forward(self, features: Tensor, kernel_map: Tensor | np.ndarray | KernelPairs) -> Tensor:
+        """features (N_in, C_in), kernel map (N_out, k**3) or its KernelPairs -> (N_out, C_out)."""
+        return sparse_conv(features, kernel_map, spconv_weight_to_kcc(self.weight))
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+
+
+class SubMConv3d(_SparseConvBase):
+    """`spconv.SubMConv3d(c_in, c_out, kernel_size=3, padding=1, bias=False)`; kernel map `subm_map`."""
+
+    kernel_size = 3
+
+
+class SparseConv3d(_SparseConvBase):
+    """`spconv.SparseConv3d(c_in, c_out, kernel_size=2, stride=2, bias=False)`; map `downsample()[1]`."""
+
+    kernel_size = 2
+
+
+class SparseInverseConv3d(_SparseConvBase):
+    """`spconv.SparseInverseConv3d(c_in, c_out, kernel_size=2, bias=False)`; kernel map `downsample()[2]`."""
+
+    kernel_size = 2
+
+
+class Conv1x1(_SparseConvBase):
+    """The official `Custom1x1Subm3d(c_in, c_out, kernel_size=1, bias=False)`: a plain matmul per voxel."""
+
+    kernel_size = 1
+
+    def forward(self, features: Tensor) -> Tensor:  # type: ignore[override]
+        """features (N, C_in) -> (N, C_out)."""
+        return features @ self.weight.reshape(self.out_channels, self.in_channels).T
