@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from _room_scene import room_voxels
+
 from isbnet_trt.isbnet.kernel_map import (
     DOWN_OFFSETS,
     SUBM_CENTER,
