@@ -12,15 +12,16 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.kernel_map import LevelMaps
-from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, EncoderOutputs
+from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, EncoderOutputs, ISBNet
 from isbnet_trt.isbnet.postprocess import Instances, get_instances
-from isbnet_trt.isbnet.preprocess import PreparedScene
+from isbnet_trt.isbnet.preprocess import PreparedScene, prepare_scene
 
 Trace = dict[str, Any]
 
@@ -131,3 +132,14 @@ def forward_test(
             semantic_pred=torch.argmax(bb.semantic_scores, dim=1),
         )
         return scene.to_input_order(instances)
+
+
+def predict(model: ISBNet, points: np.ndarray, superpoints: np.ndarray | None = None) -> Instances:
+    """Segment one scene with the PyTorch reference model.
+
+    points `(N, 6)` float: xyz in metres + rgb 0..255; superpoints `(N,)` int or None (every
+    voxel its own superpoint). Raises `SceneError` naming the problem for bad input.
+    """
+    scene = prepare_scene(points, superpoints, model.cfg)
+    with torch.no_grad():
+        return forward_test(model, scene, model.cfg)
