@@ -1,8 +1,8 @@
 """The official `ISBNet.forward_test` flow, written once over any backend's stages.
 
 A backend provides the three stages of `Stages` (the PyTorch model does, the onnxruntime and
-TensorRT runtimes do too); this module runs them in the official order: backbone, encoder
-(foreground + aggregator 1), the iterative-sampling rounds with the official coverage update,
+TensorRT runtimes do too); this module runs them in the official order: backbone, foreground
+selection and aggregator 1, the iterative-sampling rounds with the official coverage update,
 then the official post-processing.
 """
 
@@ -19,7 +19,7 @@ from torch import Tensor
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.kernel_map import LevelMaps
-from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, EncoderOutputs, ISBNet
+from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
 from isbnet_trt.isbnet.postprocess import Instances, get_instances
 from isbnet_trt.isbnet.preprocess import PreparedScene, prepare_scene
 
@@ -27,61 +27,69 @@ Trace = dict[str, Any]
 
 
 class Stages(Protocol):
-    """The three inference stages of one backend (torch tensors in and out, batch size 1)."""
+    """The inference stages of one backend (torch tensors in and out, batch size 1).
 
-    def backbone(self, voxel_feats: Tensor, maps: Sequence[LevelMaps]) -> BackboneOutputs: ...
+    Output sizes depend only on input sizes (see `isbnet.model`); the data-dependent steps
+    (foreground selection, candidates of each round) are done here, once for every backend.
+    """
 
-    def encoder(
-        self,
-        voxel_coords_float: Tensor,
-        bb: BackboneOutputs,
-        voxel_spps: Tensor,
-        object_idxs: Tensor,
-        pa1_max_voxel: int | None = None,
-    ) -> EncoderOutputs: ...
+    def backbone(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    ) -> BackboneOutputs: ...
 
-    def foreground(self, semantic_scores: Tensor, voxel_spps: Tensor) -> Tensor: ...
+    def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries: ...
 
-    def decoder(self, cand: Queries, n_sample: int, enc: EncoderOutputs) -> DecoderOutputs: ...
+    def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs: ...
 
 
 def _select(q: Queries, idx: Tensor) -> Queries:
     return Queries(q.locs[:, idx], q.feats[:, :, idx], q.boxes[:, idx], q.inds[idx])
 
 
+def coverage_columns(voxel_spps: Tensor, object_idxs: Tensor, query_inds: Tensor) -> Tensor:
+    """`(m,)` int64: the mask-logit column the official coverage update reads for each
+    aggregator-1 query (§9.11). The official code indexes the all-superpoint logits with
+    superpoint ids renumbered over the foreground voxels only; this reproduces that quirk."""
+    fg_spps = torch.unique(voxel_spps[object_idxs], return_inverse=True)[1]
+    return fg_spps[query_inds]
+
+
 def sampling_rounds(
-    stages: Stages, enc: EncoderOutputs, cfg: ModelConfig, trace: Trace | None = None
+    stages: Stages,
+    pa1: Queries,
+    bb: BackboneOutputs,
+    cover_cols: Tensor,
+    cfg: ModelConfig,
+    trace: Trace | None = None,
 ) -> list[DecoderOutputs]:
     """The official iterative sampling: rounds of `cfg.n_sample_rounds` queries drawn from
     the aggregator-1 queries not yet covered. Returns each round's outputs restricted to its
     foreground queries (official: a round without foreground ends the loop)."""
-    pa1 = enc.queries
     n_pa1 = pa1.locs.shape[1]
     union = torch.zeros(n_pa1, dtype=torch.float32)
     cand_idxs = torch.arange(n_pa1)
     rounds: list[DecoderOutputs] = []
     n_rounds = len(cfg.n_sample_rounds)
     for i, n_sample in enumerate(cfg.n_sample_rounds):
-        out = stages.decoder(_select(pa1, cand_idxs), min(n_sample, len(cand_idxs)), enc)
+        out = stages.decoder(_select(pa1, cand_idxs), min(n_sample, len(cand_idxs)), bb)
         if trace is not None:
             trace[f"it{i}"] = {"cand_idxs": cand_idxs, "out": out}
-        if not bool(out.fg.any()):
-            break
         fg = out.fg
-        round_fg = DecoderOutputs(
-            out.cand_inds[fg],
-            out.cls_logits[fg],
-            out.conf_logits[fg],
-            out.box_preds[fg],
-            out.mask_logits[fg],
-            fg[fg],
+        if not bool(fg.any()):
+            break
+        rounds.append(
+            DecoderOutputs(
+                out.cand_inds[fg],
+                out.cls_logits[fg],
+                out.conf_logits[fg],
+                out.box_preds[fg],
+                out.mask_logits[fg],
+                fg[fg],
+            )
         )
-        rounds.append(round_fg)
         if i == n_rounds - 1:
             break
-        # Official coverage update (quirk included, §9.11): `cover_cols` maps each aggregator-1
-        # query to the superpoint column the official indexing reads.
-        union = union + (round_fg.mask_logits[:, enc.cover_cols] > 0).float().sum(dim=0)
+        union = union + (rounds[-1].mask_logits[:, cover_cols] > 0).float().sum(dim=0)
         cand_idxs = torch.nonzero(union == 0).view(-1)
         if len(cand_idxs) == 0:
             break
@@ -101,25 +109,27 @@ def forward_test(
     `timer(name)`, when given, is a context-manager factory wrapped around each stage.
     """
     timer = timer or (lambda name: nullcontext())
+    empty = scene.to_input_order(Instances.empty(scene.n_points))
     with timer("backbone"):
-        bb = stages.backbone(scene.voxel_feats, scene.maps)
-    with timer("encoder"):
-        object_mask = stages.foreground(bb.semantic_scores, scene.voxel_spps)
-        object_idxs = torch.nonzero(object_mask).view(-1)
-        enc = (
-            stages.encoder(scene.voxel_coords_float, bb, scene.voxel_spps, object_idxs, scene.pa1_max_voxel)
-            if len(object_idxs) > 0
-            else None
-        )
+        bb = stages.backbone(scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps, scene.maps)
     if trace is not None:
-        trace.update(backbone=bb, object_mask=object_mask, encoder=enc)
-    if enc is None:
-        return scene.to_input_order(Instances.empty(scene.n_points))
+        trace["backbone"] = bb
+    object_idxs = torch.nonzero(bb.object_mask).view(-1)
+    if len(object_idxs) == 0:
+        return empty
+    with timer("aggregator"):
+        pa1_idxs = object_idxs
+        if scene.pa1_max_voxel is not None:  # official S3DIS quirk: parts 0 and 1 (and one more voxel)
+            pa1_idxs = object_idxs[object_idxs <= scene.pa1_max_voxel]
+        pa1 = stages.aggregate(scene.voxel_coords_float[pa1_idxs], bb.feats[pa1_idxs], bb.box_preds[pa1_idxs])
+        cover_cols = coverage_columns(scene.voxel_spps, object_idxs, pa1.inds)
+    if trace is not None:
+        trace.update(object_idxs=object_idxs, aggregator=pa1, cover_cols=cover_cols)
     with timer("decoder"):
-        rounds = sampling_rounds(stages, enc, cfg, trace)
+        rounds = sampling_rounds(stages, pa1, bb, cover_cols, cfg, trace)
+    if not rounds:
+        return empty
     with timer("postprocess"):
-        if not rounds:
-            return scene.to_input_order(Instances.empty(scene.n_points))
         instances = get_instances(
             cfg,
             cls_logits=torch.cat([r.cls_logits for r in rounds]),

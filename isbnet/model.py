@@ -2,10 +2,15 @@
 
 Stages (see `isbnet.inference` for the loop that runs them):
 
-* `backbone`  — voxel features + U-Net kernel maps → voxel features and point-wise heads;
-* `encoder`   — foreground selection, superpoint pooling + mask tower, point aggregator 1;
+* `backbone`  — voxel features + U-Net kernel maps → point-wise heads, foreground mask,
+  superpoint pooling and mask tower (everything per voxel and per superpoint);
+* `aggregate` — point aggregator 1 (instance-aware FPS + grouping) over the foreground voxels;
 * `decoder`   — one iterative-sampling round: point aggregator 2 over the candidates,
   instance heads and box-aware dynamic convolution → mask logits per superpoint.
+
+No stage has an output size that depends on tensor values (only on input sizes and the
+config): the foreground selection between stages is the runtime's, which keeps every stage
+exportable to engines with static rules for their output shapes.
 
 All methods are inference-only and batch-size-1, as the official `forward_test`.
 """
@@ -32,32 +37,25 @@ _DYCO_CHUNK_FLOATS = 64 * 1024 * 1024
 
 @dataclass
 class BackboneOutputs:
-    """Per voxel (M voxels): feats `(M, C)`, semantic_scores `(M, n_sem)` logits,
-    centroid_offset `(M, 3)`, corners_offset `(M, 6)`, box_conf `(M,)`; all float32."""
+    """Per voxel (M voxels) and per superpoint (S superpoints; S = M without pooling), float32.
+
+    feats `(M, C)`; semantic_scores `(M, n_sem)` logits; corners_offset `(M, 6)`; box_preds
+    `(M, 6)` = corners_offset + voxel xyz (min and max corner); object_mask `(M,)` bool
+    foreground voxels; spp_coords `(S, 3)`, spp_boxes `(S, 6)` superpoint means; mask_features
+    `(S, D)` mask-tower output. centroid_offset `(M, 3)` and box_conf `(M,)` are unused by
+    inference (training targets): backends may leave them None.
+    """
 
     feats: Tensor
     semantic_scores: Tensor
-    centroid_offset: Tensor
     corners_offset: Tensor
-    box_conf: Tensor
-
-
-@dataclass
-class EncoderOutputs:
-    """What the decoder rounds need (S superpoints, F foreground voxels, m = n_sample_pa1).
-
-    object_idxs `(F,)` int64 foreground voxel ids; spp_coords `(S, 3)`, spp_boxes `(S, 6)`,
-    mask_features `(S, D)` float32 (superpoint = voxel when superpoint pooling is off);
-    queries: aggregator-1 queries (`inds` index `object_idxs`); cover_cols `(m,)` int64: the
-    superpoint column read for each aggregator-1 query by the official coverage update (§9.11).
-    """
-
-    object_idxs: Tensor
+    box_preds: Tensor
+    object_mask: Tensor
     spp_coords: Tensor
     spp_boxes: Tensor
     mask_features: Tensor
-    queries: Queries
-    cover_cols: Tensor
+    centroid_offset: Tensor | None = None
+    box_conf: Tensor | None = None
 
 
 @dataclass
@@ -124,65 +122,55 @@ class ISBNet(nn.Module):
         )
 
     # ------------------------------------------------------------------ backbone
-    def backbone(self, voxel_feats: Tensor, maps: Sequence[LevelMaps]) -> BackboneOutputs:
-        """voxel_feats `(M, in_channels)` float32 (mean rgb [+ xyz] per voxel); `maps[l]` the
-        kernel maps of U-Net level `l` (level 0 = the input voxels, in input order)."""
+    def backbone(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    ) -> BackboneOutputs:
+        """Everything per voxel and per superpoint: U-Net, point-wise heads, foreground mask,
+        superpoint pooling and mask tower.
+
+        voxel_feats `(M, in_channels)` float32 mean `[rgb, xyz]` per voxel; voxel_coords_float
+        `(M, 3)` float32 mean xyz; voxel_spps `(M,)` int64 superpoint of each voxel (0..S-1);
+        `maps[l]` the kernel maps of U-Net level `l` (level 0 = the input voxels).
+        """
         pairs = LevelPairs.from_level_maps(maps, device=voxel_feats.device)  # once per scene
         x = self.input_conv[0](voxel_feats, pairs[0].subm)
         x = self.unet(x, pairs)
         feats = self.output_layer(x)
+        semantic_scores = self.semantic_linear(feats)
+        corners_offset = self.offset_vertices_linear(feats)
+        box_preds = corners_offset + voxel_coords_float.repeat(1, 2)
+        # Foreground: a superpoint whose mean softmax reaches filter_bg_thresh in some
+        # instance class (official `any(spp_mean[:, label_shift:] >= thresh)`).
+        spp_probs = self._spp_mean(F.softmax(semantic_scores, dim=1), voxel_spps)
+        spp_fg = torch.any(spp_probs[:, self.cfg.label_shift :] >= self.cfg.filter_bg_thresh, dim=-1)
+        spp_feats = self._spp_mean(feats, voxel_spps)
         return BackboneOutputs(
             feats=feats,
-            semantic_scores=self.semantic_linear(feats),
+            semantic_scores=semantic_scores,
+            corners_offset=corners_offset,
+            box_preds=box_preds,
+            object_mask=spp_fg[voxel_spps],
+            spp_coords=self._spp_mean(voxel_coords_float, voxel_spps),
+            spp_boxes=self._spp_mean(box_preds, voxel_spps),
+            mask_features=self.mask_tower(spp_feats.t()[None])[0].t(),
             centroid_offset=self.offset_linear(feats),
-            corners_offset=self.offset_vertices_linear(feats),
             box_conf=self.box_conf_linear(feats).squeeze(-1),
         )
-
-    # ------------------------------------------------------------------ encoder
-    def foreground(self, semantic_scores: Tensor, voxel_spps: Tensor) -> Tensor:
-        """`(M,)` bool: voxels whose superpoint's mean softmax reaches `filter_bg_thresh` in
-        some instance class (official: `any(spp_mean[:, label_shift:] >= thresh)`)."""
-        probs = F.softmax(semantic_scores, dim=1)
-        spp_probs = self._spp_mean(probs, voxel_spps)
-        spp_fg = torch.any(spp_probs[:, self.cfg.label_shift :] >= self.cfg.filter_bg_thresh, dim=-1)
-        return spp_fg[voxel_spps]
 
     def _spp_mean(self, x: Tensor, voxel_spps: Tensor) -> Tensor:
         return geometry.scatter_mean(x, voxel_spps) if self.cfg.use_spp_pool else x
 
-    def encoder(
-        self,
-        voxel_coords_float: Tensor,
-        bb: BackboneOutputs,
-        voxel_spps: Tensor,
-        object_idxs: Tensor,
-        pa1_max_voxel: int | None = None,
-    ) -> EncoderOutputs:
-        """voxel_coords_float `(M, 3)` float32 mean point position per voxel; voxel_spps `(M,)`
-        int64 superpoint of each voxel (0..S-1); object_idxs `(F,)` int64, non-empty, from
-        `foreground`. `pa1_max_voxel`: only foreground voxels with id <= it enter aggregator 1
-        (the official S3DIS 4-part quirk); None = all."""
-        voxel_box_preds = bb.corners_offset + voxel_coords_float.repeat(1, 2)
-        spp_coords = self._spp_mean(voxel_coords_float, voxel_spps)
-        spp_boxes = self._spp_mean(voxel_box_preds, voxel_spps)
-        spp_feats = self._spp_mean(bb.feats, voxel_spps)
-        mask_features = self.mask_tower(spp_feats.t()[None])[0].t()  # (S, D)
-
-        pa1_idxs = object_idxs if pa1_max_voxel is None else object_idxs[object_idxs <= pa1_max_voxel]
-        queries = self.point_aggregator1(
-            voxel_coords_float[pa1_idxs], bb.feats[pa1_idxs], voxel_box_preds[pa1_idxs], self.geometry_ops
-        )
-        # Official coverage update reads `mask_logits[:, voxel_spps_][:, query_inds1]` where
-        # voxel_spps_ is renumbered over foreground voxels only (§9.11): precompute the column.
-        fg_spps = torch.unique(voxel_spps[object_idxs], return_inverse=True)[1]
-        cover_cols = fg_spps[queries.inds]
-        return EncoderOutputs(object_idxs, spp_coords, spp_boxes, mask_features, queries, cover_cols)
+    # ------------------------------------------------------------------ aggregator 1
+    def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
+        """Point aggregator 1 over the foreground voxels: locs `(F, 3)`, feats `(F, C)`,
+        boxes `(F, 6)` → `n_sample_pa1` queries (`inds` index the F voxels)."""
+        return self.point_aggregator1(locs, feats, boxes, self.geometry_ops)
 
     # ------------------------------------------------------------------ decoder
-    def decoder(self, cand: Queries, n_sample: int, enc: EncoderOutputs) -> DecoderOutputs:
+    def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
         """One round: aggregator 2 samples `n_sample` of the candidate queries `cand`
-        (`(1, n, 3)`, `(1, C, n)`, `(1, n, 6)`), then the heads and the dynamic convolution."""
+        (`(1, n, 3)`, `(1, C, n)`, `(1, n, 6)`), then the heads and the dynamic convolution
+        over the superpoints of `bb`."""
         q = self.point_aggregator2(
             cand.locs[0], cand.feats[0].t(), cand.boxes[0], self.geometry_ops, n_sample=n_sample
         )
@@ -194,7 +182,7 @@ class ISBNet(nn.Module):
 
         controllers = self.inst_mask_head(feats.permute(0, 2, 1)[..., None].flatten(0, 1)).squeeze(dim=2)
         mask_logits = self.dynamic_conv(
-            controllers, q.locs[0], box_preds, enc.mask_features, enc.spp_coords, enc.spp_boxes
+            controllers, q.locs[0], box_preds, bb.mask_features, bb.spp_coords, bb.spp_boxes
         )
         return DecoderOutputs(q.inds, cls_logits, conf_logits, box_preds, mask_logits, fg)
 

@@ -58,17 +58,17 @@ def test_backbone_and_heads(golden):
     assert_close(bb.box_conf, ref["box_conf"], atol=5e-4)
 
 
-def test_encoder(golden):
+def test_superpoints_and_aggregator(golden):
     _, trace, _, ref = golden
-    assert np.array_equal(trace["object_mask"].numpy(), ref["object_mask"])
-    enc = trace["encoder"]
-    assert np.array_equal(enc.object_idxs.numpy(), ref["object_idxs"])
-    assert_close(enc.spp_coords, ref["spp_coords_float"], atol=1e-6)
-    assert_close(enc.spp_boxes, ref["spp_box_preds"], atol=1e-5)
-    assert_close(enc.mask_features, ref["mask_features"], atol=1e-4)
-    q = enc.queries
+    bb = trace["backbone"]
+    assert np.array_equal(bb.object_mask.numpy(), ref["object_mask"])
+    assert np.array_equal(trace["object_idxs"].numpy(), ref["object_idxs"])
+    assert_close(bb.spp_coords, ref["spp_coords_float"], atol=1e-6)
+    assert_close(bb.spp_boxes, ref["spp_box_preds"], atol=1e-5)
+    assert_close(bb.mask_features, ref["mask_features"], atol=1e-4)
+    q = trace["aggregator"]
     assert np.array_equal(q.inds.numpy(), ref["pa1_fps_inds"])
-    assert np.array_equal(enc.object_idxs[q.inds].numpy(), ref["pa1_query_voxel_idxs"])
+    assert np.array_equal(trace["object_idxs"][q.inds].numpy(), ref["pa1_query_voxel_idxs"])
     assert_close(q.locs[0], ref["pa1_query_locs"], atol=0)
     assert_close(q.boxes[0], ref["pa1_query_boxes"], atol=1e-5)
     assert_close(q.feats[0], ref["pa1_query_feats"], atol=2e-4)
