@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.aggregator import GeometryOps, LocalAggregator, Queries, ReferenceGeometry
 from isbnet_trt.isbnet.blocks import MLP, GenericMLP, UBlock, backbone_norm, conv_bn_relu_1d
 from isbnet_trt.isbnet.config import ModelConfig
@@ -70,6 +69,16 @@ class DecoderOutputs:
     box_preds: Tensor
     mask_logits: Tensor
     fg: Tensor
+
+
+def segment_mean(x: Tensor, index: Tensor) -> Tensor:
+    """torch_scatter's `scatter_mean(x, index, dim=0)` (§7): rows `(N, C)` averaged per segment
+    id `(N,)` int64 → `(max(index) + 1, C)`, empty segments 0. `index_add_` sums each segment in
+    row order on the CPU, bit-identical to `geometry.scatter_mean`; differentiable, any device."""
+    n = int(index.max()) + 1 if len(index) else 0
+    sums = x.new_zeros((n, *x.shape[1:])).index_add_(0, index, x)
+    count = torch.bincount(index, minlength=n).to(x.dtype).clamp(min=1)
+    return sums / count.reshape(-1, *([1] * (x.dim() - 1)))
 
 
 class ISBNet(nn.Module):
@@ -158,7 +167,7 @@ class ISBNet(nn.Module):
         )
 
     def _spp_mean(self, x: Tensor, voxel_spps: Tensor) -> Tensor:
-        return geometry.scatter_mean(x, voxel_spps) if self.cfg.use_spp_pool else x
+        return segment_mean(x, voxel_spps) if self.cfg.use_spp_pool else x
 
     # ------------------------------------------------------------------ aggregator 1
     def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
