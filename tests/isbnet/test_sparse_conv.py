@@ -1,8 +1,9 @@
 """Pure-PyTorch sparse conv vs spconv 2.x (1 thread), vs dense conv3d, and vs its plain reference.
 
 Tolerance: features and weights are unit-scale (|x| ~ 1, weights ~ U(+-1/sqrt(fan_in))), outputs
-~ 1; fp32 sums of at most 27 * C_in terms in a different order than spconv's: `atol = rtol = 1e-5`
-(measured max |diff| ~ 1e-6 on 130k-voxel rooms).
+~ 1; fp32 sums of at most 27 * C_in terms in a different order than spconv's: `atol = rtol = 1e-5`.
+Measured on 29k-225k-voxel rooms: submanifold max |diff| 1e-7..4e-7; the strided and inverse convs
+are bit-identical to spconv (same per-offset order).
 """
 
 from __future__ import annotations
