@@ -61,8 +61,8 @@ def check_coords(coords: np.ndarray, spatial_shape: np.ndarray | None = None) ->
 
     coords: (M, 3) integer array, non-negative, unique rows (one batch; no batch column).
     spatial_shape: optional (3,) ints; every coordinate must then be < spatial_shape.
-    Raises ValueError with the reason otherwise. Uniqueness is checked where the rows are sorted
-    (`subm_map`), not here, to avoid a second sort.
+    Raises ValueError with the reason otherwise. Uniqueness is checked by `subm_map` and
+    `downsample` as a by-product of their lookups, not here.
     """
     coords = np.asarray(coords)
     if coords.ndim != 2 or coords.shape[1] != 3:
@@ -246,6 +246,8 @@ def downsample(
     up[kept, k_of] = coarse_of
     down = np.full((len(coarse), 8), -1, dtype=np.int32)
     down[coarse_of, k_of] = kept
+    if np.count_nonzero(down >= 0) != len(kept):  # two fine rows landed on one (parent, k) slot
+        raise ValueError("coords contain duplicate rows")
     return coarse, down, up
 
 

@@ -235,11 +235,13 @@ def sparse_conv(
     kernel_map: (N_out, K) int32 table (-1 = none; tensor or numpy), or its `KernelPairs`
         (build once, reuse across convs: building costs about as much as one conv).
     weight_kcc: (K, C_in, C_out), same dtype as features.
-    Returns (N_out, C_out). Deterministic: each output row sums its terms in a fixed order
-    (identity offset first, then increasing k). Differentiable in features and weight.
+    Returns (N_out, C_out). Deterministic: each output row is its identity-offset term plus the
+    sum of its other terms in increasing k (a fixed order). Differentiable in features and weight.
     """
     if isinstance(kernel_map, KernelPairs):
         pairs = kernel_map
+        if pairs.table.device != features.device:
+            raise ValueError(f"KernelPairs on {pairs.table.device}, features on {features.device}")
     else:
         pairs = KernelPairs.build(kernel_map, device=features.device)
     _check_inputs(features, weight_kcc, pairs.kernel_volume, pairs.min_inputs)

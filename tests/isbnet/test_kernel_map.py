@@ -215,12 +215,11 @@ def test_empty_and_single():
 def test_bad_coords_raise(coords, message):
     with pytest.raises(ValueError, match=message):
         subm_map(coords)
+    with pytest.raises(ValueError, match=message):
+        downsample(coords)
     if message == "duplicate":
         with pytest.raises(ValueError, match=message):
             subm_map(coords, max_dense_cells=0)
-    else:
-        with pytest.raises(ValueError, match=message):
-            downsample(coords)
 
 
 def test_coords_outside_spatial_shape_raise():

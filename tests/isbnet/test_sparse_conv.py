@@ -294,3 +294,19 @@ def test_autograd():
     xd = torch.randn(30, 2, dtype=torch.float64, requires_grad=True)
     wd = torch.randn(27, 2, 2, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b: sparse_conv(a, small, b), (xd, wd))
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    coords = room_voxels(30_000, seed=12)
+    levels = build_unet_maps(coords, 2)
+    x, w = torch.randn(len(coords), 32), torch.randn(27, 32, 32)
+    cpu = sparse_conv(x, levels[0].subm, w)
+    pairs = LevelPairs.from_level_maps(levels, device="cuda")
+    torch.testing.assert_close(
+        sparse_conv(x.cuda(), pairs[0].subm, w.cuda()).cpu(), cpu, atol=1e-4, rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="KernelPairs on"):
+        sparse_conv(x, pairs[0].subm, w)
