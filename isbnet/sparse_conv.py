@@ -231,7 +231,7 @@ def sparse_conv(
 ) -> Tensor:
     """The `isbnet::SparseConv3d` op: gather-GEMM-scatter over the active pairs.
 
-    features: (N_in, C_in) float.
+    features: (N_in, C_in) float32/64, or float16/bfloat16 (computed in float32, cast back).
     kernel_map: (N_out, K) int32 table (-1 = none; tensor or numpy), or its `KernelPairs`
         (build once, reuse across convs: building costs about as much as one conv).
     weight_kcc: (K, C_in, C_out), same dtype as features.
@@ -245,6 +245,8 @@ def sparse_conv(
     else:
         pairs = KernelPairs.build(kernel_map, device=features.device)
     _check_inputs(features, weight_kcc, pairs.kernel_volume, pairs.min_inputs)
+    if features.dtype in (torch.float16, torch.bfloat16):  # the op spec: accumulate in float32
+        return sparse_conv(features.float(), pairs, weight_kcc.float()).to(features.dtype)
     track_grad = torch.is_grad_enabled() and (features.requires_grad or weight_kcc.requires_grad)
     blocks = (_block_output(features, pairs, weight_kcc, blk, None) for blk in pairs.blocks)
     if track_grad:  # out= variants do not record autograd

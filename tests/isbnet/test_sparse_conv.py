@@ -263,6 +263,17 @@ def test_edge_cases():
         sparse_conv(torch.randn(4, 3), torch.full((2, 8), -2, dtype=torch.int32), w)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_dtypes(dtype):
+    coords = room_voxels(2_000, seed=6)
+    kmap = subm_map(coords)
+    x, w = torch.randn(len(coords), 8), torch.randn(27, 8, 4)
+    y = sparse_conv(x.to(dtype), kmap, w.to(dtype))
+    assert y.dtype == dtype
+    ref = sparse_conv_reference(x.to(dtype).double(), kmap, w.to(dtype).double())
+    torch.testing.assert_close(y, ref.to(dtype))  # the dtype's default tolerance: about 1 ulp
+
+
 def test_deterministic_and_thread_independent():
     coords = room_voxels(30_000, seed=9)
     pairs = KernelPairs.build(subm_map(coords))
