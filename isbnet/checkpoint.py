@@ -17,10 +17,11 @@ import torch
 from torch import Tensor
 
 from isbnet_trt.isbnet.config import ModelConfig, load_config
+from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.model import ISBNet
 
 
-class CheckpointError(ValueError):
+class CheckpointError(IsbnetError, ValueError):
     """The checkpoint is unreadable, or does not match the model config."""
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from isbnet_trt.isbnet.errors import IsbnetError
+
 SCANNET_CLASSES = (
     "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture", "counter",
     "desk", "curtain", "refrigerator", "shower curtain", "toilet", "sink", "bathtub", "otherfurniture",
@@ -31,7 +33,7 @@ SCANNET_BENCHMARK_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 24, 28, 
 DATASETS = ("scannetv2", "scannet200", "s3dis", "stpls3d")
 
 
-class ConfigError(ValueError):
+class ConfigError(IsbnetError, ValueError):
     """The config file is unreadable or is not an ISBNet model config."""
 
 

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.voxelize import Voxels, voxel_mean, voxelize
@@ -24,7 +25,7 @@ TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applie
 MIN_POINTS = 1  # below this there is nothing to voxelise; see `check_points`
 
 
-class SceneError(ValueError):
+class SceneError(IsbnetError, ValueError):
     """The scene cannot be segmented as given (shape, dtype, NaN/inf, empty, bad superpoints)."""
 
 
