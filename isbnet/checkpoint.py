@@ -103,3 +103,40 @@ def save_checkpoint(state_dict: Mapping[str, Tensor], path: str | Path, **extra:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def candidate_config_paths(checkpoint: Path, search_dirs: Iterable[Path] = ()) -> list[Path]:
+    """Where a checkpoint's config may be, in order: `<ckpt>.yaml`, `config.yaml` beside it, the
+    YAMLs of `search_dirs` and of `$ISBNET_TRT_CONFIGS` (colon-separated), the demo config."""
+    dirs = list(search_dirs) + [Path(d) for d in os.environ.get("ISBNET_TRT_CONFIGS", "").split(":") if d]
+    paths = [checkpoint.with_suffix(".yaml"), checkpoint.parent / "config.yaml"]
+    paths += [p for d in dirs for p in sorted(Path(d).glob("*.yaml"))]
+    paths.append(Path(__file__).parent / "data" / "demo.yaml")
+    unique: dict[Path, Path] = {}
+    for p in paths:
+        if p.is_file():
+            unique.setdefault(p.resolve(), p)
+    return list(unique.values())
+
+
+def resolve_config(
+    checkpoint: str | Path, config: str | Path | None = None, search_dirs: Iterable[Path] = ()
+) -> ModelConfig:
+    """The config of a checkpoint: `config` when given, else the one candidate config
+    (`candidate_config_paths`) whose model has exactly the checkpoint's keys and shapes."""
+    if config is not None:
+        return load_config(config)
+    checkpoint = Path(checkpoint)
+    state_dict = read_state_dict(checkpoint)
+    paths = candidate_config_paths(checkpoint, search_dirs)
+    configs = [load_config(p) for p in paths]
+    matches = matching_configs(state_dict, configs)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        looked = ", ".join(str(p) for p in paths) or "none found"
+        raise CheckpointError(
+            f"no known config matches checkpoint {checkpoint} (looked at: {looked}); pass --config"
+        )
+    names = ", ".join(c.name for c in matches)
+    raise CheckpointError(f"several configs match checkpoint {checkpoint} ({names}); pass --config")

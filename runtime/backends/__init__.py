@@ -1,0 +1,78 @@
+"""Backends: which are installed, and opening an export directory on one of them.
+
+| backend | runs | needs |
+| --- | --- | --- |
+| `torch` | the PyTorch reference model (CPU) | torch |
+| `onnxruntime` | the exported ONNX stages (CPU; CUDA EP with onnxruntime-gpu) | onnxruntime |
+| `tensorrt` | engines built from the ONNX stages with the `isbnet::` plugins | tensorrt, cuda-python |
+
+Optional dependencies are imported lazily: the package imports without them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.isbnet.inference import Stages
+
+BACKENDS = ("torch", "onnxruntime", "tensorrt")
+_REQUIRES = {"torch": ("torch",), "onnxruntime": ("onnxruntime",), "tensorrt": ("tensorrt", "cuda")}
+
+
+class BackendError(IsbnetError, RuntimeError):
+    """Unknown or uninstalled backend, or an export directory it cannot open."""
+
+
+def missing_modules(backend: str) -> list[str]:
+    """Python modules the backend needs that are not installed."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    return [m for m in _REQUIRES[backend] if importlib.util.find_spec(m) is None]
+
+
+def available() -> list[str]:
+    return [b for b in BACKENDS if not missing_modules(b)]
+
+
+def require(backend: str) -> None:
+    """Raise `BackendError` naming what to install when `backend` cannot run here."""
+    missing = missing_modules(backend)
+    if missing:
+        hint = {"tensorrt": "pip install 'isbnet-trt[trt,gpu]' on a machine with NVIDIA's TensorRT"}.get(
+            backend, f"pip install {' '.join(missing)}"
+        )
+        raise BackendError(f"backend {backend!r} is not installed (missing: {', '.join(missing)}; {hint})")
+
+
+def open_export(export_dir: Path, backend: str) -> tuple[Stages, ModelConfig]:
+    """The stages of an export directory on `backend`, and the model config it was exported with."""
+    require(backend)
+    if backend == "torch":
+        raise BackendError("the torch backend runs a checkpoint, not an export directory (use --ckpt)")
+    if backend == "onnxruntime":
+        from isbnet_trt.runtime.backends.onnxruntime import open_onnxruntime_stages
+
+        return open_onnxruntime_stages(export_dir)
+    from isbnet_trt.runtime.backends.tensorrt import open_tensorrt_stages
+
+    return open_tensorrt_stages(export_dir)
+
+
+def cache_dir() -> Path:
+    """`$ISBNET_TRT_CACHE`, else `$XDG_CACHE_HOME/isbnet-trt`, else `~/.cache/isbnet-trt`."""
+    if os.environ.get("ISBNET_TRT_CACHE"):
+        return Path(os.environ["ISBNET_TRT_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "isbnet-trt"
+
+
+def cached_export(checkpoint: str | Path, config: str | Path | ModelConfig) -> Path:
+    """Export a checkpoint's ONNX stages once into the cache (keyed by weights, config and
+    package version) and return the directory."""
+    from isbnet_trt.export.build import export_cached
+
+    return export_cached(Path(checkpoint), config, cache_dir() / "exports")
