@@ -1,0 +1,229 @@
+"""The PyTorch reference model on the GPU with our CUDA kernels (no TensorRT, no spconv).
+
+`DeviceStages(model)` implements the `isbnet.inference.Stages` protocol: the model's own
+modules and weights, with
+
+* every sparse conv of the U-Net swapped for one that calls the `isbnet::SparseConv3d` kernel
+  (`plugins.ops_cuda.sparse_conv`) on kernel maps uploaded once per scene as int32 tensors
+  (no `KernelPairs` built, no host sync per conv);
+* the aggregators' FPS and ball query on our kernels (`plugins.ops_cuda.CudaGeometry`).
+
+    stages = DeviceStages(model, "cuda")                  # copies the model to the GPU
+    instances = forward_test(stages, prepare_scene(points, spps, cfg), cfg)
+
+`DeviceStages(model, "cuda", kernels=False)` is the PyTorch GPU baseline: the unmodified model on
+the GPU. With `device="cpu"` the kernel wiring runs the reference ops (reference sparse conv and
+geometry): that is how the CPU tests check that this module computes what `ISBNet` computes.
+Requires cuda-python (`pip install 'isbnet-trt[gpu]'`) for the GPU; without it the first kernel
+launch raises `CudaUnavailableError` naming what is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
+from isbnet_trt.isbnet.kernel_map import LevelMaps
+from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
+from isbnet_trt.isbnet.sparse_conv import (
+    SparseConv3d,
+    SparseInverseConv3d,
+    SubMConv3d,
+    sparse_conv,
+    spconv_weight_to_kcc,
+)
+
+__all__ = ["DeviceKernelMap", "DeviceLevel", "upload_maps", "kernel_sparse_conv", "DeviceStages"]
+
+
+@dataclass(frozen=True)
+class DeviceKernelMap:
+    """A kernel map on the device: table (N_out, K) int32; min_inputs = 1 + its largest entry
+    (computed on the host when uploading, so the conv needs no device-to-host sync)."""
+
+    table: Tensor
+    min_inputs: int
+
+
+@dataclass(frozen=True)
+class DeviceLevel:
+    """`LevelMaps` of one U-Net level on the device (same field names as `LevelPairs`)."""
+
+    subm: DeviceKernelMap
+    down: DeviceKernelMap | None
+    up: DeviceKernelMap | None
+
+
+def _upload(table: np.ndarray | None, device: torch.device) -> DeviceKernelMap | None:
+    if table is None:
+        return None
+    t = np.ascontiguousarray(table, dtype=np.int32)
+    min_inputs = int(t.max()) + 1 if t.size else 0
+    return DeviceKernelMap(torch.from_numpy(t).to(device, non_blocking=True), min_inputs)
+
+
+def upload_maps(maps: Sequence[LevelMaps], device: torch.device | str) -> list[DeviceLevel]:
+    """Every level's kernel maps as int32 tensors on `device`."""
+    device = torch.device(device)
+    return [
+        DeviceLevel(_upload(m.subm, device), _upload(m.down, device), _upload(m.up, device)) for m in maps
+    ]
+
+
+def kernel_sparse_conv(features: Tensor, kmap: DeviceKernelMap, weight_kcc: Tensor) -> Tensor:
+    """`isbnet::SparseConv3d` with our kernel on CUDA tensors, the reference op on CPU tensors."""
+    if features.device.type == "cuda":
+        from isbnet_trt.plugins.ops_cuda import sparse_conv as cuda_sparse_conv
+
+        return cuda_sparse_conv(features, kmap.table, weight_kcc, kmap.min_inputs)
+    return sparse_conv(features, kmap.table, weight_kcc)
+
+
+class _KernelConvMixin:
+    """forward(features, DeviceKernelMap) through `kernel_sparse_conv` (weights stay in the
+    module, in spconv's layout, so the module keeps its state-dict keys)."""
+
+    weight: nn.Parameter
+
+    def forward(self, features: Tensor, kernel_map: DeviceKernelMap) -> Tensor:
+        return kernel_sparse_conv(features, kernel_map, spconv_weight_to_kcc(self.weight))
+
+
+# Subclasses, so the model's isinstance checks (blocks._run_sparse_seq) still route kernel maps.
+class _KernelSubMConv3d(_KernelConvMixin, SubMConv3d):
+    pass
+
+
+class _KernelSparseConv3d(_KernelConvMixin, SparseConv3d):
+    pass
+
+
+class _KernelSparseInverseConv3d(_KernelConvMixin, SparseInverseConv3d):
+    pass
+
+
+# Most derived first: SparseInverseConv3d and SubMConv3d are not subclasses of each other.
+_SWAPS: tuple[tuple[type[nn.Module], type[nn.Module]], ...] = (
+    (SubMConv3d, _KernelSubMConv3d),
+    (SparseInverseConv3d, _KernelSparseInverseConv3d),
+    (SparseConv3d, _KernelSparseConv3d),
+)
+
+
+def _swap_sparse_convs(root: nn.Module) -> int:
+    """Replace, in place, every sparse conv child of `root` by its kernel twin (same parameter)."""
+    swapped = 0
+    for parent in list(root.modules()):
+        for name, child in list(parent.named_children()):
+            for base, twin in _SWAPS:
+                if type(child) is base:
+                    new = twin.__new__(twin)
+                    new.__dict__ = child.__dict__  # same Parameters, buffers, hooks, attributes
+                    parent._modules[name] = new
+                    swapped += 1
+                    break
+    return swapped
+
+
+class DeviceStages:
+    """`Stages` of the reference model on one device, with our CUDA kernels or without.
+
+    model: an `ISBNet` (left untouched: a copy is moved to `device`). kernels=True (default):
+    sparse convs and geometry on our kernels (`CudaGeometry` on CUDA; on the CPU the same wiring
+    runs the reference ops). kernels=False: the unmodified reference model on `device` (its
+    gather-GEMM-scatter convs, its exact NumPy geometry): the PyTorch baseline.
+
+    Device placement follows `isbnet.inference.forward_test`, which indexes the scene's CPU
+    tensors with what the stages return: the backbone's `object_mask` and `semantic_scores`,
+    the aggregator's `inds` and every decoder output come back on the CPU; the tensors that
+    only feed later stages (`feats`, `box_preds`, superpoint tensors, query features) stay on
+    `device`. Inputs may be on any device.
+    """
+
+    def __init__(
+        self,
+        model: ISBNet,
+        device: torch.device | str = "cuda",
+        kernels: bool = True,
+        geometry: GeometryOps | None = None,
+    ):
+        self.device = torch.device(device)
+        self.kernels = kernels
+        self.model = copy.deepcopy(model).to(self.device).eval()
+        self.cfg = model.cfg
+        if geometry is None:
+            if kernels and self.device.type == "cuda":
+                from isbnet_trt.plugins.ops_cuda import CudaGeometry
+
+                geometry = CudaGeometry()
+            else:
+                geometry = ReferenceGeometry()
+        self.model.geometry_ops = geometry
+        self.n_kernel_convs = _swap_sparse_convs(self.model) if kernels else 0
+
+    @torch.no_grad()
+    def backbone(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    ) -> BackboneOutputs:
+        dev = self.device
+        args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
+        bb = self._kernel_backbone(*args, maps) if self.kernels else self.model.backbone(*args, maps)
+        bb.object_mask = bb.object_mask.cpu()
+        bb.semantic_scores = bb.semantic_scores.cpu()
+        return bb
+
+    def _kernel_backbone(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    ) -> BackboneOutputs:
+        """`ISBNet.backbone` with device kernel maps: the same steps in the same order (the CPU
+        tests compare the two), without building `KernelPairs`."""
+        m = self.model
+        levels = upload_maps(maps, self.device)
+        x = m.input_conv[0](voxel_feats, levels[0].subm)
+        x = m.unet(x, levels)
+        feats = m.output_layer(x)
+        semantic_scores = m.semantic_linear(feats)
+        corners_offset = m.offset_vertices_linear(feats)
+        box_preds = corners_offset + voxel_coords_float.repeat(1, 2)
+        spp_probs = m._spp_mean(F.softmax(semantic_scores, dim=1), voxel_spps)
+        spp_fg = torch.any(spp_probs[:, m.cfg.label_shift :] >= m.cfg.filter_bg_thresh, dim=-1)
+        spp_feats = m._spp_mean(feats, voxel_spps)
+        return BackboneOutputs(
+            feats=feats,
+            semantic_scores=semantic_scores,
+            corners_offset=corners_offset,
+            box_preds=box_preds,
+            object_mask=spp_fg[voxel_spps],
+            spp_coords=m._spp_mean(voxel_coords_float, voxel_spps),
+            spp_boxes=m._spp_mean(box_preds, voxel_spps),
+            mask_features=m.mask_tower(spp_feats.t()[None])[0].t(),
+            centroid_offset=m.offset_linear(feats),
+            box_conf=m.box_conf_linear(feats).squeeze(-1),
+        )
+
+    @torch.no_grad()
+    def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
+        dev = self.device
+        q = self.model.aggregate(locs.to(dev), feats.to(dev), boxes.to(dev))
+        return Queries(q.locs, q.feats, q.boxes, q.inds.cpu())
+
+    @torch.no_grad()
+    def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
+        dev = self.device
+        cand = Queries(cand.locs.to(dev), cand.feats.to(dev), cand.boxes.to(dev), cand.inds.to(dev))
+        out = self.model.decoder(cand, n_sample, bb)
+        return DecoderOutputs(
+            out.cand_inds.cpu(),
+            out.cls_logits.cpu(),
+            out.conf_logits.cpu(),
+            out.box_preds.cpu(),
+            out.mask_logits.cpu(),
+            out.fg.cpu(),
+        )

@@ -1,0 +1,67 @@
+"""`runtime.cuda_stages.DeviceStages`: the GPU wiring (kernel convs on uploaded kernel maps,
+geometry ops, device placement) checked on the CPU, where it runs the reference ops and must
+reproduce the reference model exactly. The GPU itself is checked by benchmarks/gpu_check.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from isbnet_trt.isbnet.checkpoint import load_model
+from isbnet_trt.isbnet.inference import forward_test
+from isbnet_trt.isbnet.preprocess import prepare_scene
+from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.runtime.cuda_stages import DeviceStages, upload_maps
+
+
+@pytest.fixture(scope="module")
+def model(golden_ckpt):
+    return load_model(*golden_ckpt)
+
+
+@pytest.fixture(scope="module")
+def scene(model, room):
+    return prepare_scene(room.points, room.superpoints, model.cfg)
+
+
+def _conv_types(m):
+    return [type(x) for x in m.modules() if isinstance(x, (SubMConv3d, SparseConv3d, SparseInverseConv3d))]
+
+
+def test_every_sparse_conv_is_swapped_and_the_model_is_left_alone(model):
+    before = _conv_types(model)
+    stages = DeviceStages(model, "cpu")
+    assert stages.n_kernel_convs == len(before) > 10
+    assert _conv_types(model) == before  # the caller's model is untouched
+    assert all(t.__name__.startswith("_Kernel") for t in _conv_types(stages.model))
+    assert stages.model.state_dict().keys() == model.state_dict().keys()
+
+
+def test_uploaded_maps_know_their_largest_row(scene):
+    levels = upload_maps(scene.maps, "cpu")
+    for lm, lev in zip(scene.maps, levels, strict=True):
+        assert lev.subm.table.dtype == torch.int32
+        assert lev.subm.min_inputs == int(lm.subm.max()) + 1
+        assert (lev.down is None) == (lm.down is None)
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_backbone_equals_the_reference_model(model, scene, kernels):
+    stages = DeviceStages(model, "cpu", kernels=kernels)
+    args = (scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps, scene.maps)
+    with torch.no_grad():
+        ref = model.backbone(*args)
+    got = stages.backbone(*args)
+    for name in ("feats", "semantic_scores", "box_preds", "object_mask", "spp_coords", "mask_features"):
+        assert torch.equal(getattr(got, name), getattr(ref, name)), name
+
+
+def test_whole_scene_equals_the_reference_model(model, scene):
+    with torch.no_grad():
+        ref = forward_test(model, scene, model.cfg)
+    got = forward_test(DeviceStages(model, "cpu"), scene, model.cfg)
+    assert len(ref) > 0
+    assert np.array_equal(got.label_ids, ref.label_ids)
+    assert np.array_equal(got.scores, ref.scores)
+    assert np.array_equal(got.masks, ref.masks)
