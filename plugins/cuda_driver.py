@@ -14,6 +14,7 @@ Everything imports lazily: without cuda-python or a GPU, `device_kernels` raises
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,15 @@ from typing import Any
 
 from isbnet_trt.plugins import cuda_build
 
-__all__ = ["CudaUnavailableError", "CudaDriverError", "DeviceKernels", "device_kernels", "pack_args"]
+__all__ = [
+    "CudaUnavailableError",
+    "CudaDriverError",
+    "DeviceKernels",
+    "device_kernels",
+    "compute_capability",
+    "pack_args",
+    "float32_bits",
+]
 
 
 class CudaUnavailableError(RuntimeError):
@@ -154,6 +163,40 @@ _lock = threading.Lock()
 _loaded: dict[int, DeviceKernels] = {}
 
 
+def float32_bits(value: float) -> int:
+    """The float32 nearest to `value` as the int32 bit pattern (how float attributes reach kernels
+    whose launchers pass int32 scalars only, e.g. TensorRT AOT plugins)."""
+    return struct.unpack("<i", struct.pack("<f", float(value)))[0]
+
+
+def _device_info(device: int) -> tuple[Any, int, int, bool]:
+    """(CUdevice, compute capability, multiprocessors, cooperative launch) of CUDA device `device`."""
+    drv = _driver()
+    try:
+        _call("cuInit", drv.cuInit(0))
+        n = _call("cuDeviceGetCount", drv.cuDeviceGetCount())
+    except Exception as e:  # no libcuda raises loader errors, not a CUresult
+        raise CudaUnavailableError(f"no usable CUDA driver: {e}") from None
+    if not 0 <= device < n:
+        raise CudaUnavailableError(f"CUDA device {device} does not exist ({n} device(s))")
+    dev = _call("cuDeviceGet", drv.cuDeviceGet(device))
+    attr = drv.CUdevice_attribute
+
+    def get(a: Any) -> int:
+        return int(_call("cuDeviceGetAttribute", drv.cuDeviceGetAttribute(a, dev)))
+
+    major = get(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+    minor = get(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
+    sms = get(attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+    coop = get(attr.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH)
+    return dev, 10 * major + minor, sms, bool(coop)
+
+
+def compute_capability(device: int = 0) -> int:
+    """Compute capability of CUDA device `device` as major * 10 + minor (e.g. 90 for Hopper)."""
+    return _device_info(device)[1]
+
+
 def device_kernels(device: int = 0) -> DeviceKernels:
     """The kernels of `cuda_build.ENTRY_POINTS` loaded on CUDA device `device` (cached, thread-safe).
 
@@ -165,35 +208,11 @@ def device_kernels(device: int = 0) -> DeviceKernels:
         if device in _loaded:
             return _loaded[device]
         drv = _driver()
-        try:
-            _call("cuInit", drv.cuInit(0))
-            n = _call("cuDeviceGetCount", drv.cuDeviceGetCount())
-        except Exception as e:  # noqa: BLE001 - no libcuda raises loader errors, not CUresult
-            raise CudaUnavailableError(f"no usable CUDA driver: {e}") from None
-        if not 0 <= device < n:
-            raise CudaUnavailableError(f"CUDA device {device} does not exist ({n} device(s))")
-        dev = _call("cuDeviceGet", drv.cuDeviceGet(device))
-        attr = drv.CUdevice_attribute
-        major = _call(
-            "cuDeviceGetAttribute",
-            drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev),
-        )
-        minor = _call(
-            "cuDeviceGetAttribute",
-            drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev),
-        )
-        sms = _call(
-            "cuDeviceGetAttribute",
-            drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev),
-        )
-        coop = _call(
-            "cuDeviceGetAttribute", drv.cuDeviceGetAttribute(attr.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, dev)
-        )
-        arch = 10 * int(major) + int(minor)
+        dev, arch, sms, coop = _device_info(device)
         if arch not in cuda_build.SUPPORTED_ARCHS:
             raise CudaUnavailableError(
-                f"device {device} has compute capability {major}.{minor}; the kernels are built for "
-                f"{', '.join(f'{a // 10}.{a % 10}' for a in cuda_build.SUPPORTED_ARCHS)}"
+                f"device {device} has compute capability {arch // 10}.{arch % 10}; the kernels are built "
+                f"for {', '.join(f'{a // 10}.{a % 10}' for a in cuda_build.SUPPORTED_ARCHS)}"
             )
         compiled = cuda_build.compile_kernels(arch, "cubin")
         ctx = _call("cuDevicePrimaryCtxRetain", drv.cuDevicePrimaryCtxRetain(dev))
@@ -203,6 +222,6 @@ def device_kernels(device: int = 0) -> DeviceKernels:
             name: _call(f"cuModuleGetFunction({name})", drv.cuModuleGetFunction(module, name.encode()))
             for name in cuda_build.ENTRY_POINTS
         }
-        loaded = DeviceKernels(device, arch, int(sms), bool(coop), compiled.compiler, ctx, functions)
+        loaded = DeviceKernels(device, arch, sms, coop, compiled.compiler, ctx, functions)
         _loaded[device] = loaded
         return loaded

@@ -12,13 +12,12 @@ geometry_ops=CudaGeometry())`, the `GeometryOps` protocol of `isbnet.aggregator`
 from __future__ import annotations
 
 import ctypes
-import struct
 
 import torch
 from torch import Tensor
 
 from isbnet_trt.plugins import cuda_build
-from isbnet_trt.plugins.cuda_driver import DeviceKernels, device_kernels
+from isbnet_trt.plugins.cuda_driver import DeviceKernels, device_kernels, float32_bits
 
 __all__ = ["farthest_point_sample", "ball_query", "sparse_conv", "CudaGeometry", "fps_output_size"]
 
@@ -104,11 +103,6 @@ def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str = "isbnet") -
     return idx
 
 
-def radius_bits(radius: float) -> int:
-    """The float32 radius as the int32 bit pattern the ball-query kernel takes."""
-    return struct.unpack("<i", struct.pack("<f", float(radius)))[0]
-
-
 def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
     """`isbnet::BallQuery`: xyz (N, 3), centres (M, 3) float32 CUDA -> (M, n_sample) int32."""
     n_sample = int(n_sample)
@@ -130,7 +124,7 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
         ctypes.c_int(xyz.shape[0]),
         ctypes.c_int(m),
         ctypes.c_int(n_sample),
-        ctypes.c_int(radius_bits(radius)),
+        ctypes.c_int(float32_bits(radius)),
         _ptr(idx),
     ]
     kern.launch("isbnet_ball_query", grid, threads, args, stream)

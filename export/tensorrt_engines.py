@@ -1,0 +1,318 @@
+"""Build TensorRT engines from the exported ONNX stages, with the `isbnet::` plugins.
+
+    build_engines(Path("export/manifest.json"), Path("engines"), fp16=False, workspace_mib=4096)
+    -> {"backbone": Path("engines/backbone.engine"), "aggregator": ..., "decoder_192": ..., ...}
+
+Per stage:
+1. `prepare_onnx`: the stage's ONNX with its `isbnet` model-local functions removed (the
+   TensorRT ONNX parser imports a node whose op type names a local function by inlining the
+   function, which would bypass the plugins) and every `isbnet::` node annotated with
+   `plugin_namespace="isbnet"`, `plugin_version="1"` and `aot=1`, so that the parser's plugin
+   fallback finds our plugin and uses its AOT implementation.
+2. Parse (`trt.OnnxParser`, errors reported with node names), one optimization profile covering
+   the dynamic axes (ranges from the manifest), optional FP16, a workspace limit.
+3. `build_serialized_network`, written atomically to `<out_dir>/<stage>.engine`.
+
+The manifest is the export's `manifest.json`: a `stages` list (or name -> entry mapping) whose
+entries name the stage and its ONNX file (`onnx`, `path` or `file`, relative to the manifest),
+plus the ranges of the dynamic axes, as `[min, opt, max]` per ONNX `dim_param` name, in a
+top-level or per-stage `dims` / `dynamic_axes` mapping, or as explicit per-input shapes in a
+per-stage `profile` mapping (`{input: {"min": [...], "opt": [...], "max": [...]}}`).
+`dim_ranges` overrides the manifest.
+
+TensorRT API followed (TensorRT 10 Python API, docs.nvidia.com/deeplearning/tensorrt/latest/
+_static/python-api/): `Builder.create_network(0)` (explicit batch is the only mode in 10.x),
+`OnnxParser.parse(model, path)` / `num_errors` / `get_error(i)`,
+`IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, bytes)`,
+`BuilderFlag.FP16`, `Builder.create_optimization_profile()` / `IOptimizationProfile.set_shape`,
+`IBuilderConfig.add_optimization_profile`, `Builder.build_serialized_network`; the parser's
+plugin fallback: onnx-tensorrt `ModelImporter.cpp` (op types without a built-in importer and
+without a local function go to `FallbackPluginImporter`, which reads `plugin_version` /
+`plugin_namespace` and passes the creator's declared fields) and NVIDIA/TensorRT
+`samples/python/quickly_deployable_plugins/README.md` (the `aot` attribute).
+
+NOT RUN: TensorRT cannot be installed where this was written. `prepare_onnx` and the manifest
+reading are tested without TensorRT; `build_engines` needs TensorRT and a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+from onnx import helper
+
+from isbnet_trt.plugins.trt_plugins import OPS, PLUGIN_NAMESPACE, PLUGIN_VERSION
+
+__all__ = [
+    "EngineBuildError",
+    "StageSpec",
+    "read_manifest",
+    "prepare_onnx",
+    "profile_shapes",
+    "build_engines",
+    "build_engine",
+]
+
+DimRange = tuple[int, int, int]
+#: Attributes the parser consumes (never passed to the plugin).
+_PARSER_ATTRS = ("plugin_namespace", "plugin_version", "aot")
+
+
+class EngineBuildError(RuntimeError):
+    """A stage could not be parsed or built (the message names the stage and the cause)."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of the manifest: name, ONNX path, dynamic-axis ranges by `dim_param`, explicit
+    per-input (min, opt, max) shapes (take precedence over `dims`)."""
+
+    name: str
+    onnx_path: Path
+    dims: dict[str, DimRange] = field(default_factory=dict)
+    shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+
+
+def _ranges(raw: object, where: str) -> dict[str, DimRange]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise EngineBuildError(f"{where}: expected a mapping of dim name -> [min, opt, max]")
+    out = {}
+    for name, value in raw.items():
+        if isinstance(value, Mapping):
+            value = [value.get("min"), value.get("opt"), value.get("max")]
+        try:
+            lo, opt, hi = (int(v) for v in value)
+        except (TypeError, ValueError):
+            raise EngineBuildError(
+                f"{where}: dim {name!r} needs [min, opt, max] integers, got {value!r}"
+            ) from None
+        if not 0 <= lo <= opt <= hi:
+            raise EngineBuildError(f"{where}: dim {name!r} needs 0 <= min <= opt <= max, got {[lo, opt, hi]}")
+        out[str(name)] = (lo, opt, hi)
+    return out
+
+
+def read_manifest(manifest_path: Path) -> list[StageSpec]:
+    """The stages of an export manifest (format: module docstring)."""
+    try:
+        doc = json.loads(Path(manifest_path).read_text())
+    except (OSError, ValueError) as e:
+        raise EngineBuildError(f"cannot read manifest {manifest_path}: {e}") from None
+    root = Path(manifest_path).parent
+    stages = doc.get("stages") if isinstance(doc, Mapping) else None
+    if isinstance(stages, Mapping):
+        stages = [{"name": k, **(v if isinstance(v, Mapping) else {"onnx": v})} for k, v in stages.items()]
+    if not isinstance(stages, list) or not stages:
+        raise EngineBuildError(f"manifest {manifest_path} has no 'stages'")
+    global_dims = _ranges(doc.get("dims") or doc.get("dynamic_axes"), f"{manifest_path}")
+    specs = []
+    for entry in stages:
+        name = entry.get("name")
+        rel = entry.get("onnx") or entry.get("path") or entry.get("file")
+        if not name or not rel:
+            raise EngineBuildError(
+                f"manifest {manifest_path}: stage entry {entry!r} lacks a name or an ONNX path"
+            )
+        where = f"{manifest_path} stage {name!r}"
+        dims = {**global_dims, **_ranges(entry.get("dims") or entry.get("dynamic_axes"), where)}
+        shapes = {}
+        for inp, prof in (entry.get("profile") or {}).items():
+            try:
+                shapes[inp] = tuple(tuple(int(d) for d in prof[k]) for k in ("min", "opt", "max"))
+            except (KeyError, TypeError, ValueError):
+                raise EngineBuildError(f"{where}: profile of {inp!r} needs min/opt/max shapes") from None
+        specs.append(StageSpec(str(name), root / rel, dims, shapes))
+    return specs
+
+
+def prepare_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of `model` for the TensorRT parser: `isbnet` local functions removed, `isbnet::`
+    nodes annotated for the plugin fallback (module docstring). Raises `EngineBuildError` for an
+    unknown `isbnet` op or a node lacking an attribute its plugin takes (the AOT plugin receives
+    attributes positionally, so none may be missing)."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    kept = [f for f in out.functions if f.domain != PLUGIN_NAMESPACE]
+    del out.functions[:]
+    out.functions.extend(kept)
+    count = 0
+    for graph in _graphs(out.graph):
+        for node in graph.node:
+            if node.domain != PLUGIN_NAMESPACE:
+                continue
+            if node.op_type not in OPS:
+                raise EngineBuildError(
+                    f"node {node.name!r}: unknown op isbnet::{node.op_type} (known: {sorted(OPS)})"
+                )
+            present = {a.name for a in node.attribute}
+            missing = [a for a in OPS[node.op_type] if a not in present]
+            if missing:
+                raise EngineBuildError(
+                    f"node {node.name!r} (isbnet::{node.op_type}) lacks attributes {missing}"
+                )
+            kept_attrs = [a for a in node.attribute if a.name not in _PARSER_ATTRS]
+            del node.attribute[:]
+            node.attribute.extend(kept_attrs)
+            node.attribute.extend(
+                [
+                    helper.make_attribute("plugin_namespace", PLUGIN_NAMESPACE),
+                    helper.make_attribute("plugin_version", PLUGIN_VERSION),
+                    helper.make_attribute("aot", 1),
+                ]
+            )
+            count += 1
+    if count == 0:
+        raise EngineBuildError("the model has no isbnet:: node (is this an exported ISBNet stage?)")
+    return out
+
+
+def _graphs(graph: onnx.GraphProto):
+    """`graph` and every subgraph (If / Loop bodies) in it."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    yield from _graphs(g)
+
+
+def profile_shapes(model: onnx.ModelProto, spec: StageSpec) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """(min, opt, max) shape of every graph input with a dynamic axis, from `spec`.
+
+    Static inputs are left out (TensorRT needs no profile entry for them). Raises
+    `EngineBuildError` naming the axes without a range.
+    """
+    initializers = {i.name for i in model.graph.initializer}
+    shapes: dict[str, tuple[tuple[int, ...], ...]] = {}
+    missing: list[str] = []
+    for inp in model.graph.input:
+        if inp.name in initializers:
+            continue
+        if inp.name in spec.shapes:
+            shapes[inp.name] = spec.shapes[inp.name]
+            continue
+        dims = inp.type.tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            continue
+        lo, opt, hi = [], [], []
+        for axis, d in enumerate(dims):
+            if d.HasField("dim_value"):
+                for s in (lo, opt, hi):
+                    s.append(d.dim_value)
+            elif d.dim_param in spec.dims:
+                r = spec.dims[d.dim_param]
+                lo.append(r[0])
+                opt.append(r[1])
+                hi.append(r[2])
+            else:
+                missing.append(f"{inp.name}[{axis}] ({d.dim_param or 'unnamed'})")
+        shapes[inp.name] = (tuple(lo), tuple(opt), tuple(hi))
+    if missing:
+        raise EngineBuildError(
+            f"stage {spec.name!r}: no [min, opt, max] range for dynamic axes {', '.join(missing)} "
+            "(add them to the manifest's 'dims' or pass dim_ranges)"
+        )
+    return shapes
+
+
+def build_engines(
+    manifest_path: Path,
+    out_dir: Path,
+    fp16: bool,
+    workspace_mib: int,
+    *,
+    dim_ranges: Mapping[str, DimRange] | None = None,
+    verbose: bool = False,
+) -> dict[str, Path]:
+    """Build one engine per manifest stage into `out_dir` (`<stage>.engine`); returns name -> path.
+
+    fp16: allow FP16 kernels (TensorRT's `BuilderFlag.FP16`); workspace_mib: builder workspace
+    limit. Registers the `isbnet::` plugins (PTX for the build GPU). Raises `EngineBuildError`
+    (parse or build failure, missing ranges) or `TensorRTUnavailableError`.
+    """
+    from isbnet_trt.plugins.trt_plugins import register_plugins
+
+    if workspace_mib < 1:
+        raise ValueError(f"workspace_mib must be >= 1, got {workspace_mib}")
+    specs = read_manifest(Path(manifest_path))
+    register_plugins()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    built = {}
+    for spec in specs:
+        if dim_ranges:
+            spec = StageSpec(spec.name, spec.onnx_path, {**spec.dims, **dict(dim_ranges)}, spec.shapes)
+        path = out_dir / f"{spec.name}.engine"
+        _write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose))
+        built[spec.name] = path
+    return built
+
+
+def build_engine(spec: StageSpec, fp16: bool, workspace_mib: int, verbose: bool = False) -> bytes:
+    """The serialized engine of one stage (plugins must be registered: see `build_engines`)."""
+    import tensorrt as trt
+
+    try:
+        model = onnx.load(str(spec.onnx_path), load_external_data=False)
+    except Exception as e:  # noqa: BLE001 - onnx raises DecodeError / OSError variants
+        raise EngineBuildError(f"stage {spec.name!r}: cannot read {spec.onnx_path}: {e}") from None
+    shapes = profile_shapes(model, spec)
+    prepared = prepare_onnx(model)
+
+    logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    # The path lets the parser find external weight files beside the model.
+    if not parser.parse(prepared.SerializeToString(), str(spec.onnx_path)):
+        errors = "\n".join(_parser_error(parser.get_error(i)) for i in range(parser.num_errors))
+        raise EngineBuildError(f"stage {spec.name!r}: TensorRT could not parse {spec.onnx_path}:\n{errors}")
+
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_mib) << 20)
+    if fp16:
+        if not hasattr(trt.BuilderFlag, "FP16"):
+            raise EngineBuildError(
+                "this TensorRT has no BuilderFlag.FP16 (strongly typed only): export FP16 ONNX"
+            )
+        config.set_flag(trt.BuilderFlag.FP16)
+    if shapes:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, lo, opt, hi)
+        config.add_optimization_profile(profile)
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        raise EngineBuildError(
+            f"stage {spec.name!r}: TensorRT failed to build the engine (see the log above)"
+        )
+    return bytes(serialized)
+
+
+def _parser_error(err: object) -> str:
+    """One line per `IParserError`: node name, operator, description."""
+    try:
+        return f"node {err.node_name()!r} ({err.node_operator()}): {err.desc()}"  # type: ignore[attr-defined]
+    except AttributeError:  # older bindings without the node accessors
+        return str(err)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

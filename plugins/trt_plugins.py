@@ -1,0 +1,232 @@
+"""TensorRT plugins of the `isbnet::` ops: quickly deployable plugins with AOT implementations.
+
+One plugin per op, named as the ONNX node (`isbnet::SparseConv3d`, `isbnet::FarthestPointSample`,
+`isbnet::BallQuery`; namespace `isbnet`, version "1") with the op spec's attributes
+(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.8, the first
+release with `aot_impl`):
+
+* `@trtp.register`: output shapes from input shapes and attributes only (the specs need no
+  data-dependent shapes, hence no size tensors);
+* `@trtp.autotune`: the I/O types the kernels take (geometry float32; the conv float32 or
+  float16 throughout, index tensors int32);
+* `@trtp.aot_impl`: the kernel name, the PTX of `plugins/cuda/isbnet_kernels.cu` for the build
+  GPU's compute capability (`cuda_build`), launch parameters as symbolic shape expressions and the
+  int32 scalar arguments. The engine embeds the PTX, so it deserialises and runs from C++
+  (trtexec, a C++ runtime) without Python and without this module.
+
+`isbnet::FarthestPointSample` declares a second output, a float32 `(N,)` scratch buffer for the
+running minima (an AOT plugin launches one kernel and has no workspace). The ONNX node has one
+output; the TensorRT ONNX parser accepts a plugin with more outputs than its node and leaves the
+extra ones unnamed and unused (onnx-tensorrt `ModelImporter.cpp`, `parseNode`: it only refuses a
+node with *more* outputs than the layer).
+
+Docs followed (TensorRT 10 Python API):
+https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/python-api/infer/tensorrt.plugin/trt_plugin_register.html,
+.../tensorrt.plugin/trt_plugin_aot_impl/index.html (return value: kernel name, PTX,
+`KernelLaunchParams`, `SymIntExprs` of the scalars that sit between the input and the output
+pointers), .../tensorrt.plugin/trt_plugin_aot_impl/KernelLaunchParams.html,
+.../python-api/pluginGuide.html, and NVIDIA/TensorRT `samples/python/quickly_deployable_plugins`
+(README: an ONNX node maps to a plugin by op type = plugin name plus a `plugin_namespace`
+attribute, and an `aot` attribute selects the AOT implementation).
+
+NOT RUN: TensorRT cannot be installed where this was written; this module is written against
+the documentation above and its tests skip without `tensorrt`. This file must not use
+`from __future__ import annotations`: `tensorrt.plugin` inspects the annotations at runtime.
+"""
+
+import os
+import threading
+from typing import Tuple  # noqa: UP035 - tensorrt.plugin validates typing.Tuple return annotations
+
+from isbnet_trt.plugins import cuda_build
+from isbnet_trt.plugins.cuda_driver import compute_capability, float32_bits
+
+__all__ = [
+    "PLUGIN_NAMESPACE",
+    "PLUGIN_VERSION",
+    "OPS",
+    "TensorRTUnavailableError",
+    "tensorrt_available",
+    "register_plugins",
+    "plugin_arch",
+]
+
+PLUGIN_NAMESPACE = "isbnet"
+PLUGIN_VERSION = "1"
+#: op name -> the attributes its ONNX node must carry (docs/ops/*.md), in registration order.
+OPS = {
+    "SparseConv3d": (),
+    "FarthestPointSample": ("n_sample", "variant"),
+    "BallQuery": ("radius", "n_sample"),
+}
+
+
+class TensorRTUnavailableError(RuntimeError):
+    """TensorRT (with `tensorrt.plugin` AOT support) is not installed."""
+
+
+def tensorrt_available() -> bool:
+    """Whether `tensorrt` with `tensorrt.plugin.aot_impl` imports here."""
+    try:
+        _import_tensorrt()
+    except TensorRTUnavailableError:
+        return False
+    return True
+
+
+def _import_tensorrt():
+    try:
+        import tensorrt as trt
+        import tensorrt.plugin as trtp
+    except ImportError as e:
+        raise TensorRTUnavailableError(
+            f"TensorRT is not installed ({e}); install NVIDIA's TensorRT >= 10.8 Python package"
+        ) from None
+    if not hasattr(trtp, "aot_impl"):
+        raise TensorRTUnavailableError(
+            f"TensorRT {trt.__version__} has no tensorrt.plugin.aot_impl (needs >= 10.8)"
+        )
+    return trt, trtp
+
+
+_lock = threading.Lock()
+_state: dict = {}  # "arch": int | None once registered (None = the build GPU's, resolved lazily)
+
+
+def plugin_arch() -> int:
+    """Compute capability the AOT plugins compile PTX for: `register_plugins(arch=...)`, else
+    `$ISBNET_TRT_PTX_ARCH` (e.g. 87), else that of CUDA device 0 (the engine-building GPU)."""
+    arch = _state.get("arch")
+    if arch is None:
+        env = os.environ.get("ISBNET_TRT_PTX_ARCH")
+        arch = int(env) if env else compute_capability(0)
+        _state["arch"] = arch
+    return arch
+
+
+def _ptx() -> bytes:
+    return cuda_build.compile_kernels(plugin_arch(), "ptx").image
+
+
+def register_plugins(arch: int | None = None) -> None:
+    """Register the three plugins with TensorRT's plugin registry (idempotent, thread-safe).
+
+    Call before parsing an ONNX model with `isbnet::` nodes. Deserialising an engine built with
+    these AOT plugins does not need it. arch: compute capability for the PTX (default: see
+    `plugin_arch`). Raises `TensorRTUnavailableError` without TensorRT >= 10.8.
+    """
+    with _lock:
+        if "registered" in _state:
+            if arch is not None and _state.get("arch") not in (None, arch):
+                raise ValueError(f"plugins already registered for sm_{_state['arch']}, not sm_{arch}")
+            if arch is not None:
+                _state["arch"] = arch
+            return
+        trt, trtp = _import_tensorrt()
+        if arch is not None:
+            cuda_build._check_arch(arch)
+            _state["arch"] = arch
+        _define_plugins(trt, trtp)
+        _state["registered"] = True
+
+
+def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps each plugin readable
+    c = cuda_build.launch_constants()
+
+    def at_least_one(expr):
+        return trtp.max(expr, 1)  # a grid of 0 blocks is an invalid launch (empty inputs)
+
+    # ------------------------------------------------------------------ SparseConv3d
+    @trtp.register(f"{PLUGIN_NAMESPACE}::SparseConv3d")
+    def _conv_desc(
+        features: trtp.TensorDesc, kernel_map: trtp.TensorDesc, weight: trtp.TensorDesc
+    ) -> trtp.TensorDesc:
+        # output (N_out, C_out), features' dtype
+        return trtp.from_shape_expr((kernel_map.shape_expr[0], weight.shape_expr[2]), dtype=features.dtype)
+
+    @trtp.autotune(f"{PLUGIN_NAMESPACE}::SparseConv3d")
+    def _conv_tune(features, kernel_map, weight, outputs):
+        return [trtp.AutoTuneCombination("FP32|FP16, INT32, FP32|FP16, FP32|FP16", "LINEAR")]
+
+    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::SparseConv3d")
+    def _conv_aot(features, kernel_map, weight, outputs, tactic):
+        n_in, n_out = features.shape_expr[0], kernel_map.shape_expr[0]
+        k_vol, c_in, c_out = weight.shape_expr[0], weight.shape_expr[1], weight.shape_expr[2]
+        units = trtp.cdiv(n_out, c["ISBNET_SPCONV_TILE_ROWS"]) * trtp.cdiv(
+            c_out, c["ISBNET_SPCONV_SLICE_COLS"]
+        )
+        launch = trtp.KernelLaunchParams()
+        launch.grid_x = at_least_one(trtp.cdiv(units, c["ISBNET_SPCONV_WARPS"]))
+        launch.block_x = 32 * c["ISBNET_SPCONV_WARPS"]
+        launch.shared_mem = 0  # static shared memory only
+        scalars = trtp.SymIntExprs.from_tuple([trtp.SymInt32(e) for e in (n_in, n_out, k_vol, c_in, c_out)])
+        name = "isbnet_sparse_conv_f16" if features.dtype == trt.float16 else "isbnet_sparse_conv_f32"
+        return name.encode(), _ptx(), launch, scalars
+
+    # ------------------------------------------------------------------ FarthestPointSample
+    def variant_code(variant: str) -> int:
+        variant = variant.rstrip("\0")
+        if variant == "isbnet":
+            return c["ISBNET_FPS_VARIANT_ISBNET"]
+        if variant == "pointnet2":
+            return c["ISBNET_FPS_VARIANT_POINTNET2"]
+        raise ValueError(f"FarthestPointSample: variant must be 'isbnet' or 'pointnet2', got {variant!r}")
+
+    @trtp.register(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
+    def _fps_desc(
+        xyz: trtp.TensorDesc, n_sample: int, variant: str
+    ) -> Tuple[trtp.TensorDesc, trtp.TensorDesc]:  # noqa: UP006
+        n = xyz.shape_expr[0]
+        # indices: (n_sample,) for "isbnet", (min(n_sample, N),) for "pointnet2"; then the scratch
+        n_out = n_sample if variant_code(variant) == c["ISBNET_FPS_VARIANT_ISBNET"] else trtp.min(n, n_sample)
+        return trtp.from_shape_expr((n_out,), dtype=trt.int32), trtp.from_shape_expr((n,), dtype=trt.float32)
+
+    @trtp.autotune(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
+    def _fps_tune(xyz, outputs):
+        return [trtp.AutoTuneCombination("FP32, INT32, FP32", "LINEAR")]
+
+    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
+    def _fps_aot(xyz, n_sample, variant, outputs, tactic):
+        # One block (isbnet_fps_block); its running minima live in the scratch output when N
+        # exceeds what its registers hold. The multi-block kernel needs a cooperative launch,
+        # which an AOT plugin cannot request.
+        launch = trtp.KernelLaunchParams()
+        launch.grid_x = 1
+        launch.block_x = c["ISBNET_FPS_THREADS"]
+        launch.shared_mem = 0
+        scalars = trtp.SymIntExprs.from_tuple(
+            [
+                trtp.SymInt32(xyz.shape_expr[0]),
+                trtp.SymInt32(outputs[0].shape_expr[0]),
+                trtp.SymInt32(variant_code(variant)),
+            ]
+        )
+        return b"isbnet_fps_block", _ptx(), launch, scalars
+
+    # ------------------------------------------------------------------ BallQuery
+    @trtp.register(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_desc(
+        xyz: trtp.TensorDesc, centres: trtp.TensorDesc, radius: float, n_sample: int
+    ) -> trtp.TensorDesc:
+        return trtp.from_shape_expr((centres.shape_expr[0], n_sample), dtype=trt.int32)
+
+    @trtp.autotune(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_tune(xyz, centres, outputs):
+        return [trtp.AutoTuneCombination("FP32, FP32, INT32", "LINEAR")]
+
+    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic):
+        m = centres.shape_expr[0]
+        launch = trtp.KernelLaunchParams()
+        launch.grid_x = at_least_one(trtp.cdiv(m * 32, c["ISBNET_BQ_THREADS"]))  # one warp per centre
+        launch.block_x = c["ISBNET_BQ_THREADS"]
+        launch.shared_mem = 0
+        scalars = trtp.SymIntExprs.from_tuple(
+            [
+                trtp.SymInt32(xyz.shape_expr[0]),
+                trtp.SymInt32(m),
+                trtp.SymInt32(int(n_sample)),
+                trtp.SymInt32(float32_bits(radius)),  # int32 scalars only: the float's bits
+            ]
+        )
+        return b"isbnet_ball_query", _ptx(), launch, scalars

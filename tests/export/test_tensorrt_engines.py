@@ -1,0 +1,160 @@
+"""Engine building: the ONNX rewrite for the TensorRT parser and the manifest reading run here;
+the build itself needs TensorRT and skips visibly without it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from isbnet_trt.export.tensorrt_engines import (
+    EngineBuildError,
+    StageSpec,
+    prepare_onnx,
+    profile_shapes,
+    read_manifest,
+)
+
+
+def _stage_model(with_function: bool = True, fps_attrs: dict | None = None) -> onnx.ModelProto:
+    """xyz (n_points, 3) -> FPS -> ball query, with an `isbnet` local function like the export's."""
+    attrs = {"n_sample": 4, "variant": "isbnet"} if fps_attrs is None else fps_attrs
+    fps = helper.make_node("FarthestPointSample", ["xyz"], ["idx"], domain="isbnet", name="fps", **attrs)
+    gather = helper.make_node("Gather", ["xyz", "idx"], ["centres"], axis=0, name="gather")
+    bq = helper.make_node(
+        "BallQuery", ["xyz", "centres"], ["nb"], domain="isbnet", name="bq", radius=0.2, n_sample=8
+    )
+    graph = helper.make_graph(
+        [fps, gather, bq],
+        "stage",
+        [helper.make_tensor_value_info("xyz", TensorProto.FLOAT, ["n_points", 3])],
+        [helper.make_tensor_value_info("nb", TensorProto.INT32, [4, 8])],
+    )
+    functions = []
+    if with_function:
+        body = helper.make_node("Identity", ["xyz"], ["indices"])
+        functions.append(
+            helper.make_function(
+                "isbnet",
+                "FarthestPointSample",
+                ["xyz"],
+                ["indices"],
+                [body],
+                [helper.make_opsetid("", 17)],
+                ["n_sample", "variant"],
+            )  # fmt: skip
+        )
+    return helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("isbnet", 1)],
+        functions=functions,
+    )
+
+
+def _attrs(node: onnx.NodeProto) -> dict:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def test_prepare_removes_local_functions_and_annotates_plugin_nodes():
+    model = _stage_model()
+    out = prepare_onnx(model)
+    assert len(model.functions) == 1 and len(out.functions) == 0  # input untouched
+    fps, _, bq = out.graph.node
+    assert _attrs(fps) == {
+        "n_sample": 4,
+        "variant": b"isbnet",
+        "plugin_namespace": b"isbnet",
+        "plugin_version": b"1",
+        "aot": 1,
+    }
+    assert _attrs(bq)["plugin_namespace"] == b"isbnet" and _attrs(bq)["radius"] == pytest.approx(0.2)
+    assert "plugin_namespace" not in _attrs(out.graph.node[1])  # standard ops untouched
+    assert len(prepare_onnx(out).graph.node[0].attribute) == 5  # idempotent: no duplicates
+
+
+def test_prepare_refuses_nodes_the_plugins_cannot_take():
+    with pytest.raises(EngineBuildError, match=r"lacks attributes \['variant'\]"):
+        prepare_onnx(_stage_model(fps_attrs={"n_sample": 4}))
+    model = _stage_model()
+    model.graph.node[0].op_type = "Voxelize"
+    with pytest.raises(EngineBuildError, match="unknown op isbnet::Voxelize"):
+        prepare_onnx(model)
+    plain = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Relu", ["x"], ["y"])],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+        )
+    )
+    with pytest.raises(EngineBuildError, match="no isbnet:: node"):
+        prepare_onnx(plain)
+
+
+def test_manifest_list_and_mapping_forms(tmp_path):
+    (tmp_path / "m1.json").write_text(
+        json.dumps(
+            {
+                "dims": {"n_points": [1, 5000, 200000]},
+                "stages": [
+                    {
+                        "name": "backbone",
+                        "onnx": "backbone.onnx",
+                        "dims": {"n_voxels": {"min": 1, "opt": 9, "max": 99}},
+                    },
+                    {"name": "decoder_64", "path": "decoder_64.onnx"},
+                ],
+            }
+        )
+    )
+    a, b = read_manifest(tmp_path / "m1.json")
+    assert a.name == "backbone" and a.onnx_path == tmp_path / "backbone.onnx"
+    assert a.dims == {"n_points": (1, 5000, 200000), "n_voxels": (1, 9, 99)}
+    assert b.onnx_path == tmp_path / "decoder_64.onnx" and b.dims == {"n_points": (1, 5000, 200000)}
+    (tmp_path / "m2.json").write_text(json.dumps({"stages": {"aggregator": "agg.onnx"}}))
+    (c,) = read_manifest(tmp_path / "m2.json")
+    assert (c.name, c.onnx_path.name) == ("aggregator", "agg.onnx")
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ({}, "no 'stages'"),
+        ({"stages": [{"name": "x"}]}, "lacks a name or an ONNX path"),
+        ({"stages": [{"name": "x", "onnx": "x.onnx"}], "dims": {"n": [5, 1, 9]}}, "min <= opt <= max"),
+    ],
+)
+def test_manifest_errors_are_clear(tmp_path, doc, message):
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    with pytest.raises(EngineBuildError, match=message):
+        read_manifest(tmp_path / "m.json")
+    with pytest.raises(EngineBuildError, match="cannot read manifest"):
+        read_manifest(tmp_path / "missing.json")
+
+
+def test_profile_shapes_from_dim_names():
+    model = _stage_model()
+    tmp = Path("s.onnx")
+    spec = StageSpec("s", tmp, {"n_points": (8, 1000, 50000)})
+    assert profile_shapes(model, spec) == {"xyz": ((8, 3), (1000, 3), (50000, 3))}
+    with pytest.raises(EngineBuildError, match=r"xyz\[0\] \(n_points\)"):
+        profile_shapes(model, StageSpec("s", tmp))
+    explicit = StageSpec("s", tmp, shapes={"xyz": ((1, 3), (2, 3), (3, 3))})
+    assert profile_shapes(model, explicit) == {"xyz": ((1, 3), (2, 3), (3, 3))}
+
+
+def test_build_engines_needs_tensorrt(tmp_path):
+    pytest.importorskip("tensorrt", reason="TensorRT not installed: engine build not tested here")
+    from isbnet_trt.export.tensorrt_engines import build_engines
+
+    onnx.save(_stage_model(), tmp_path / "stage.onnx")
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {"stages": [{"name": "stage", "onnx": "stage.onnx"}], "dims": {"n_points": [8, 512, 4096]}}
+        )
+    )
+    engines = build_engines(tmp_path / "manifest.json", tmp_path / "engines", fp16=False, workspace_mib=256)
+    assert engines["stage"].stat().st_size > 0
