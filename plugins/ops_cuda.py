@@ -53,12 +53,15 @@ def fps_output_size(n_points: int, n_sample: int, variant: str) -> int:
     return n_sample if variant == "isbnet" else min(n_sample, n_points)
 
 
-def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str = "isbnet") -> Tensor:
+def farthest_point_sample(
+    xyz: Tensor, n_sample: int, variant: str = "isbnet", algorithm: str = "auto"
+) -> Tensor:
     """`isbnet::FarthestPointSample`: xyz (N, 3) float32 CUDA -> (n_out,) int32 indices.
 
     n_out = n_sample (variant "isbnet") or min(n_sample, N) ("pointnet2"). Point sets above
     `ISBNET_FPS_GRID_MIN_POINTS` run on many blocks (cooperative launch) when the device allows
     it, smaller ones on one block; both give the same indices (the arg-max key is layout-free).
+    algorithm: "auto", or "block" / "grid" to force one kernel (for checks and benchmarks).
     """
     if variant not in _VARIANTS:
         raise ValueError(f"variant must be 'isbnet' or 'pointnet2', got {variant!r}")
@@ -76,11 +79,18 @@ def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str = "isbnet") -
     kern, stream = _kernels_for(xyz)
     code = ctypes.c_int(_const("FPS_VARIANT_ISBNET" if variant == "isbnet" else "FPS_VARIANT_POINTNET2"))
     threads, reg = _const("FPS_GRID_THREADS"), _const("FPS_REG_POINTS")
+    if algorithm not in ("auto", "block", "grid"):
+        raise ValueError(f"algorithm must be 'auto', 'block' or 'grid', got {algorithm!r}")
     grid = 0
-    if n > _const("FPS_GRID_MIN_POINTS") and kern.cooperative:
-        resident = kern.max_active_blocks("isbnet_fps_grid", threads) * kern.sm_count
-        grid = min(resident, -(-n // threads))
-    if grid > 1:
+    if algorithm == "grid" or (algorithm == "auto" and n > _const("FPS_GRID_MIN_POINTS")):
+        if kern.cooperative:
+            resident = kern.max_active_blocks("isbnet_fps_grid", threads) * kern.sm_count
+            grid = max(1, min(resident, -(-n // threads)))
+        elif algorithm == "grid":
+            raise ValueError(
+                f"device {kern.device} cannot launch the multi-block FPS (no cooperative launch)"
+            )
+    if grid >= 1 and (algorithm == "grid" or grid > 1):
         keys = torch.zeros(n_out, dtype=torch.int64, device=xyz.device)
         barrier = torch.zeros(1, dtype=torch.int32, device=xyz.device)
         tmp = torch.empty(n, dtype=torch.float32, device=xyz.device) if n > grid * threads * reg else None

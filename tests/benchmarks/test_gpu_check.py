@@ -1,0 +1,122 @@
+"""benchmarks/gpu_check.py: the parts that run without a GPU.
+
+Argument parsing, the refusal without CUDA, report rendering and writing. The comparison
+harness is exercised on the CPU with the CPU reference ops standing in for the CUDA ops
+(`_cpu_stand_ins`): that checks the script's own logic (shapes, bookkeeping, verdicts), never
+the kernels, and nothing here writes a GPU result.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from isbnet_trt.isbnet import geometry
+from isbnet_trt.isbnet.sparse_conv import sparse_conv
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
+
+
+@pytest.fixture(scope="module")
+def gc():
+    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gpu_check"] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_arguments(gc):
+    args = gc.parse_args(["--points", "30000", "--repeat", "3", "--skip-timing"])
+    assert args.points == [30000] and args.repeat == 3 and args.skip_timing and args.device == "cuda:0"
+    assert gc.parse_args([]).points == [50_000, 150_000]
+    for bad in (["--points", "10"], ["--repeat", "0"]):
+        with pytest.raises(SystemExit):
+            gc.parse_args(bad)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present: the refusal path is not taken")
+def test_without_cuda_it_says_why_and_writes_nothing(gc, tmp_path, capsys):
+    assert gc.main(["--points", "1000", "--out", str(tmp_path)]) == 2
+    assert "sees no CUDA device" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_files(gc, tmp_path):
+    report = gc.Report(
+        environment={"gpu": {"name": "Test GPU 1"}, "packages": {"torch": "2.13"}},
+        settings={"points": "[1000]"},
+        checks=[
+            gc.Check("FPS isbnet block [room]", True, {"first_mismatch": None}),
+            gc.Check("conv", False, {"fp32_rel_err": 3e-4}, "tol"),
+        ],
+        timings=[{"scene": "room", "pipeline": "ours", "total_ms": 12.5}],
+    )
+    md, js = gc.write_report(report, tmp_path)
+    assert md.name.startswith("gpu_check-test-gpu-1-") and md.suffix == ".md" and js.suffix == ".json"
+    text = md.read_text()
+    assert (
+        "**Result: FAILED** (1/2 checks passed)" in text and "| conv | **FAIL** |" in text and "12.5" in text
+    )
+    data = json.loads(js.read_text())
+    assert data["passed"] is False and data["checks"][0]["name"] == "FPS isbnet block [room]"
+    assert gc.render_markdown(gc.Report(errors=["no GPU"])).count("NOT RUN") == 1
+
+
+@pytest.fixture()
+def _cpu_stand_ins(monkeypatch):
+    """CPU reference ops in place of `plugins.ops_cuda` (test of the harness only, see module doc)."""
+    from isbnet_trt.plugins import ops_cuda
+
+    def fps(xyz, n_sample, variant="isbnet", algorithm="auto"):
+        out = geometry.furthest_point_sample(xyz, n_sample, variant).to(torch.int32)
+        return out[: ops_cuda.fps_output_size(len(xyz), n_sample, variant)]
+
+    monkeypatch.setattr(ops_cuda, "farthest_point_sample", fps)
+    monkeypatch.setattr(
+        ops_cuda, "ball_query", lambda x, c, r, n: geometry.ball_query(x, c, r, n).to(torch.int32)
+    )
+    monkeypatch.setattr(
+        ops_cuda, "sparse_conv", lambda f, k, w, m=None: sparse_conv(f.float(), k, w.float()).to(f.dtype)
+    )
+
+
+@pytest.mark.usefixtures("_cpu_stand_ins")
+def test_harness_logic_with_cpu_stand_ins(gc):
+    from isbnet_trt.isbnet.config import ModelConfig
+    from isbnet_trt.isbnet.preprocess import prepare_scene
+    from isbnet_trt.isbnet.synthetic import generate_room
+
+    room = generate_room(3000, seed=1)
+    scene = prepare_scene(room.points, room.superpoints, ModelConfig())
+    report = gc.Report()
+    gc.check_geometry(report, scene, "room 3k", "cpu")
+    gc.check_sparse_conv(report, scene, "room 3k", "cpu", channels=8)
+    names = [c.name for c in report.checks]
+    assert sum(n.startswith("FPS") for n in names) == 8 and sum(n.startswith("BallQuery") for n in names) == 4
+    assert sum(n.startswith("SparseConv3d") for n in names) == 3 * len(scene.maps) - 2
+    failed = [(c.name, c.details) for c in report.checks if not c.passed]
+    assert not failed
+
+
+def test_pipeline_harness_on_the_cpu(gc, golden_dir, fixtures_dir):
+    """check_pipeline's bookkeeping (traces, matching, verdict) with DeviceStages on the CPU,
+    where it runs the reference ops; timing (CUDA-only) is skipped."""
+    from isbnet_trt.isbnet.preprocess import prepare_scene
+    from isbnet_trt.isbnet.synthetic import generate_room
+
+    args = gc.parse_args(["--skip-timing", "--shared", str(fixtures_dir.parent)])
+    model, source = gc.load_model_and_cfg(args)
+    assert "random_scannetv2_lightweight.pth" in source
+    room = generate_room(8000, seed=2)
+    scene = prepare_scene(room.points, room.superpoints, model.cfg)
+    report = gc.Report()
+    gc.check_pipeline(report, model, room, scene, "room 8k", "cpu", args)
+    (check,) = report.checks
+    assert check.passed and check.details["instances_ref"] == check.details["instances_gpu"] > 0
+    assert check.details["pa1_fps_identical"] and check.details["backbone_feats_max_abs_diff"] == 0.0
