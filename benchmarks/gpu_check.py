@@ -8,7 +8,8 @@ On a machine with an NVIDIA GPU, PyTorch with CUDA, cuda-python and NVRTC (or nv
 1. compares every kernel with the CPU reference on generated scenes: FPS (both variants, the
    one-block and the multi-block kernel, a tie-heavy set), ball query (ISBNet's radii and
    sizes), sparse conv on every kernel map of the U-Net (float32 within tolerance, float16
-   error reported): index outputs must be identical, float outputs within float32 tolerance;
+   error reported), the PyTorch kernel-map builder on the GPU against the NumPy one: index
+   outputs must be identical, float outputs within float32 tolerance;
 2. runs the whole pipeline on the GPU with our kernels (`runtime.cuda_stages.DeviceStages`) and
    matches its instances with the CPU reference run (`isbnet.compare.match_instances`);
 3. times every stage (CUDA-synchronised wall clock, median of repeats) against the PyTorch GPU
@@ -434,6 +435,43 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             )
 
 
+def check_kernel_maps(report: Report, scene, label: str, device: str, args: argparse.Namespace) -> None:
+    """The PyTorch kernel-map builder on the GPU vs the NumPy builder: identical tables; both timed."""
+    import numpy as np
+    import torch
+
+    from isbnet_trt.isbnet.kernel_map import build_unet_maps as numpy_maps
+    from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as torch_maps
+
+    base = scene.maps[0]
+    coords = torch.from_numpy(base.coords).to(device)
+    got = torch_maps(coords, len(scene.maps), base.spatial_shape)
+    same = len(got) == len(scene.maps) and all(
+        (getattr(r, k) is None and getattr(g, k) is None)
+        or (getattr(g, k) is not None and np.array_equal(getattr(g, k).cpu().numpy(), getattr(r, k)))
+        for r, g in zip(scene.maps, got, strict=False)
+        for k in ("subm", "down", "up")
+    )
+    report.checks.append(
+        Check(f"kernel maps torch-on-GPU == numpy [{label}]", same, {"voxels": scene.n_voxels})
+    )
+    if not args.skip_timing:
+        report.timings.append(
+            {
+                "scene": label,
+                "pipeline": "kernel maps",
+                "points": len(scene.v2p),
+                "voxels": scene.n_voxels,
+                "numpy_cpu_ms": _median_ms(
+                    lambda: numpy_maps(base.coords, len(scene.maps), base.spatial_shape), 3, 1
+                ),
+                "torch_gpu_ms": _median_ms(
+                    lambda: torch_maps(coords, len(scene.maps), base.spatial_shape), 5, 2
+                ),
+            }
+        )
+
+
 def load_model_and_cfg(args: argparse.Namespace):
     """(model, source) from --ckpt/--config, the shared fixtures, or random weights."""
     import torch
@@ -609,6 +647,7 @@ def run(args: argparse.Namespace) -> Report:
             scene = prepare_scene(room.points, room.superpoints, model.cfg)
             check_geometry(report, scene, label, args.device)
             check_sparse_conv(report, scene, label, args.device, model.cfg.channels)
+            check_kernel_maps(report, scene, label, args.device, args)
             if not args.skip_pipeline:
                 check_pipeline(report, model, room, scene, label, args.device, args)
         except Exception:  # noqa: BLE001 - record and go on with the next scene

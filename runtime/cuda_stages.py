@@ -39,6 +39,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     sparse_conv,
     spconv_weight_to_kcc,
 )
+from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
 
 __all__ = ["DeviceKernelMap", "DeviceLevel", "upload_maps", "kernel_sparse_conv", "DeviceStages"]
 
@@ -61,19 +62,31 @@ class DeviceLevel:
     up: DeviceKernelMap | None
 
 
-def _upload(table: np.ndarray | None, device: torch.device) -> DeviceKernelMap | None:
+def _upload(table: np.ndarray | Tensor | None, device: torch.device, n_in: int) -> DeviceKernelMap | None:
+    """A kernel map on `device`. NumPy tables get their exact bound (host side); device tables
+    (`runtime.torch_kernel_maps`) get `n_in`, the row count of the level they read, which bounds
+    their entries by construction and needs no sync."""
     if table is None:
         return None
+    if isinstance(table, Tensor):
+        return DeviceKernelMap(table.to(device, torch.int32).contiguous(), n_in)
     t = np.ascontiguousarray(table, dtype=np.int32)
     min_inputs = int(t.max()) + 1 if t.size else 0
     return DeviceKernelMap(torch.from_numpy(t).to(device, non_blocking=True), min_inputs)
 
 
-def upload_maps(maps: Sequence[LevelMaps], device: torch.device | str) -> list[DeviceLevel]:
-    """Every level's kernel maps as int32 tensors on `device`."""
+def upload_maps(maps: Sequence[LevelMaps | TorchLevelMaps], device: torch.device | str) -> list[DeviceLevel]:
+    """Every level's kernel maps as int32 tensors on `device` (NumPy `LevelMaps` from
+    `isbnet.kernel_map`, or `TorchLevelMaps` already built on the device)."""
     device = torch.device(device)
+    sizes = [m.num_voxels for m in maps] + [0]
     return [
-        DeviceLevel(_upload(m.subm, device), _upload(m.down, device), _upload(m.up, device)) for m in maps
+        DeviceLevel(
+            _upload(m.subm, device, sizes[i]),
+            _upload(m.down, device, sizes[i]),  # down reads this level's voxels
+            _upload(m.up, device, sizes[i + 1]),  # up reads the next level's voxels
+        )
+        for i, m in enumerate(maps)
     ]
 
 
@@ -170,8 +183,13 @@ class DeviceStages:
 
     @torch.no_grad()
     def backbone(
-        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+        self,
+        voxel_feats: Tensor,
+        voxel_coords_float: Tensor,
+        voxel_spps: Tensor,
+        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
     ) -> BackboneOutputs:
+        """`ISBNet.backbone`; `maps` may also be `TorchLevelMaps` built on the device (kernels=True)."""
         dev = self.device
         args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
         bb = self._kernel_backbone(*args, maps) if self.kernels else self.model.backbone(*args, maps)
@@ -180,7 +198,11 @@ class DeviceStages:
         return bb
 
     def _kernel_backbone(
-        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+        self,
+        voxel_feats: Tensor,
+        voxel_coords_float: Tensor,
+        voxel_spps: Tensor,
+        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
     ) -> BackboneOutputs:
         """`ISBNet.backbone` with device kernel maps: the same steps in the same order (the CPU
         tests compare the two), without building `KernelPairs`."""

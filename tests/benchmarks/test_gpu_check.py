@@ -97,9 +97,11 @@ def test_harness_logic_with_cpu_stand_ins(gc):
     report = gc.Report()
     gc.check_geometry(report, scene, "room 3k", "cpu")
     gc.check_sparse_conv(report, scene, "room 3k", "cpu", channels=8)
+    gc.check_kernel_maps(report, scene, "room 3k", "cpu", gc.parse_args(["--skip-timing"]))
     names = [c.name for c in report.checks]
     assert sum(n.startswith("FPS") for n in names) == 8 and sum(n.startswith("BallQuery") for n in names) == 4
     assert sum(n.startswith("SparseConv3d") for n in names) == 3 * len(scene.maps) - 2
+    assert sum(n.startswith("kernel maps") for n in names) == 1
     failed = [(c.name, c.details) for c in report.checks if not c.passed]
     assert not failed
 

@@ -12,6 +12,7 @@ from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.runtime import torch_kernel_maps
 from isbnet_trt.runtime.cuda_stages import DeviceStages, upload_maps
 
 
@@ -65,3 +66,14 @@ def test_whole_scene_equals_the_reference_model(model, scene):
     assert np.array_equal(got.label_ids, ref.label_ids)
     assert np.array_equal(got.scores, ref.scores)
     assert np.array_equal(got.masks, ref.masks)
+
+
+def test_backbone_takes_maps_built_by_torch(model, scene):
+    stages = DeviceStages(model, "cpu")
+    args = (scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps)
+    coords = torch.from_numpy(scene.maps[0].coords)
+    torch_maps = torch_kernel_maps.build_unet_maps(coords, len(scene.maps), scene.maps[0].spatial_shape)
+    levels = upload_maps(torch_maps, "cpu")
+    assert [lv.subm.min_inputs for lv in levels] == [m.num_voxels for m in scene.maps]
+    a, b = stages.backbone(*args, scene.maps), stages.backbone(*args, torch_maps)
+    assert torch.equal(a.feats, b.feats) and torch.equal(a.mask_features, b.mask_features)
