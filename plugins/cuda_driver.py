@@ -16,7 +16,8 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,24 +104,35 @@ class DeviceKernels:
     _functions: dict[str, Any] = field(repr=False)
     _occupancy: dict[tuple[str, int, int], int] = field(default_factory=dict, repr=False)
 
-    def _make_current(self) -> None:
+    @contextmanager
+    def _current(self) -> Iterator[None]:
+        """Make the device's primary context current for the block, restoring the caller's: the
+        runtime (PyTorch) derives its current device from it, which we must not change."""
         drv = _driver()
         current = _call("cuCtxGetCurrent", drv.cuCtxGetCurrent())
-        if current is None or int(current) != int(self._context):
-            _call("cuCtxSetCurrent", drv.cuCtxSetCurrent(self._context))
+        if int(current) == int(self._context):
+            yield
+            return
+        _call("cuCtxPushCurrent", drv.cuCtxPushCurrent(self._context))
+        try:
+            yield
+        finally:
+            _call("cuCtxPopCurrent", drv.cuCtxPopCurrent())
 
     def max_active_blocks(self, name: str, block: int, shared_mem: int = 0) -> int:
         """Blocks of kernel `name` that fit on one multiprocessor at once (cached)."""
         key = (name, block, shared_mem)
         if key not in self._occupancy:
             drv = _driver()
-            self._make_current()
-            self._occupancy[key] = int(
-                _call(
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor",
-                    drv.cuOccupancyMaxActiveBlocksPerMultiprocessor(self._functions[name], block, shared_mem),
+            with self._current():
+                self._occupancy[key] = int(
+                    _call(
+                        "cuOccupancyMaxActiveBlocksPerMultiprocessor",
+                        drv.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+                            self._functions[name], block, shared_mem
+                        ),
+                    )
                 )
-            )
         return self._occupancy[key]
 
     def launch(
@@ -141,21 +153,21 @@ class DeviceKernels:
         if grid < 1 or block < 1:
             raise ValueError(f"empty launch of {name}: grid={grid}, block={block}")
         drv = _driver()
-        self._make_current()
-        params, kept = pack_args(args)
-        fn = self._functions[name]
-        h_stream = drv.CUstream(stream)
-        if cooperative:
-            if not self.cooperative:
-                raise CudaUnavailableError(f"device {self.device} does not support cooperative launches")
-            result = drv.cuLaunchCooperativeKernel(
-                fn, grid, 1, 1, block, 1, 1, shared_mem, h_stream, ctypes.addressof(params)
-            )
-        else:
-            result = drv.cuLaunchKernel(
-                fn, grid, 1, 1, block, 1, 1, shared_mem, h_stream, ctypes.addressof(params), 0
-            )
-        del kept
+        with self._current():
+            params, kept = pack_args(args)
+            fn = self._functions[name]
+            h_stream = drv.CUstream(stream)
+            if cooperative:
+                if not self.cooperative:
+                    raise CudaUnavailableError(f"device {self.device} does not support cooperative launches")
+                result = drv.cuLaunchCooperativeKernel(
+                    fn, grid, 1, 1, block, 1, 1, shared_mem, h_stream, ctypes.addressof(params)
+                )
+            else:
+                result = drv.cuLaunchKernel(
+                    fn, grid, 1, 1, block, 1, 1, shared_mem, h_stream, ctypes.addressof(params), 0
+                )
+            del kept
         _call(f"launch of {name} (grid {grid}, block {block})", result)
 
 
@@ -216,12 +228,15 @@ def device_kernels(device: int = 0) -> DeviceKernels:
             )
         compiled = cuda_build.compile_kernels(arch, "cubin")
         ctx = _call("cuDevicePrimaryCtxRetain", drv.cuDevicePrimaryCtxRetain(dev))
-        _call("cuCtxSetCurrent", drv.cuCtxSetCurrent(ctx))
-        module = _call("cuModuleLoadData", drv.cuModuleLoadData(compiled.image))
-        functions = {
-            name: _call(f"cuModuleGetFunction({name})", drv.cuModuleGetFunction(module, name.encode()))
-            for name in cuda_build.ENTRY_POINTS
-        }
+        _call("cuCtxPushCurrent", drv.cuCtxPushCurrent(ctx))
+        try:
+            module = _call("cuModuleLoadData", drv.cuModuleLoadData(compiled.image))
+            functions = {
+                name: _call(f"cuModuleGetFunction({name})", drv.cuModuleGetFunction(module, name.encode()))
+                for name in cuda_build.ENTRY_POINTS
+            }
+        finally:
+            _call("cuCtxPopCurrent", drv.cuCtxPopCurrent())
         loaded = DeviceKernels(device, arch, sms, coop, compiled.compiler, ctx, functions)
         _loaded[device] = loaded
         return loaded
