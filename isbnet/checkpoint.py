@@ -88,7 +88,7 @@ def content_digest(state_dict: Mapping[str, Tensor]) -> str:
     for k in sorted(state_dict):
         v = state_dict[k].detach().cpu().contiguous()
         h.update(f"{k}|{v.dtype}|{list(v.shape)}|".encode())
-        h.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b"")
+        h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes() if v.numel() else b"")  # 0-d too
     return h.hexdigest()
 
 
