@@ -6,9 +6,9 @@
   infers (`get_tensor_shape`: every output size of the stages is a function of input sizes)
   and enqueues with `execute_async_v3` on PyTorch's current stream. Device memory is PyTorch's
   (caching allocator), streams are PyTorch's: no cuda-python needed at run time.
-* `TensorRTStages`: `Stages` over the engines of one export, mapping stage arguments to graph
-  feeds and graph outputs back with a `StageIO` adapter (the export's description of its stage
-  signatures, shared with any other graph backend). Calls are serialised with a lock: an
+* `TensorRTStages`: `Stages` over the engines of one export; the mapping of stage arguments to
+  graph feeds and of graph outputs to stage results is the onnxruntime backend's (inherited),
+  so both backends feed the graphs identically. Calls are serialised with a lock: an
   execution context must not run two enqueues at once.
 * `open_tensorrt_stages(export_dir)`: builds the engines on first use (cached per GPU and
   TensorRT version under the export directory), registers nothing at run time (the AOT plugins
@@ -28,20 +28,20 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from isbnet_trt.isbnet.aggregator import Queries
+from isbnet_trt.export.manifest import MANIFEST_NAME, Manifest, read_manifest
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.kernel_map import LevelMaps
-from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.runtime.backends import BackendError
+from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
 
-__all__ = ["TensorRTEngine", "StageIO", "TensorRTStages", "open_tensorrt_stages", "torch_dtype"]
+__all__ = ["TensorRTEngine", "TensorRTStages", "open_tensorrt_stages", "engine_cache_dir", "torch_dtype"]
 
 
 def _trt() -> Any:
@@ -124,67 +124,34 @@ class TensorRTEngine:
         return outputs
 
 
-class StageIO(Protocol):
-    """How `Stages` arguments become graph feeds and graph outputs become stage results.
+class TensorRTStages(OnnxRuntimeStages):
+    """`Stages` of an export directory over TensorRT engines (one per stage graph).
 
-    Provided by the export (the graphs' signatures are its decision); any graph backend that
-    runs `name -> {input: tensor} -> {output: tensor}` can use it.
+    The stage methods (feeds from stage arguments, stage results from graph outputs, the choice
+    of decoder graph) are the onnxruntime backend's, inherited unchanged, so both backends feed
+    the graphs identically; only `_run` differs. `OnnxRuntimeStages.__init__` is deliberately not
+    called (it opens onnxruntime sessions): its stage methods use `manifest`, `cfg`,
+    `_decoders` and `_run`, which are set here.
+
+    engines: stage name -> engine file (see `open_tensorrt_stages`). Calls are serialised with
+    a lock (an execution context runs one enqueue at a time); results come back on the CPU.
     """
 
-    cfg: ModelConfig
-
-    def backbone_feeds(
-        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
-    ) -> tuple[str, dict[str, Tensor]]: ...
-
-    def backbone_outputs(self, outputs: Mapping[str, Tensor]) -> BackboneOutputs: ...
-
-    def aggregate_feeds(
-        self, locs: Tensor, feats: Tensor, boxes: Tensor
-    ) -> tuple[str, dict[str, Tensor]]: ...
-
-    def aggregate_outputs(self, outputs: Mapping[str, Tensor]) -> Queries: ...
-
-    def decoder_feeds(
-        self, cand: Queries, n_sample: int, bb: BackboneOutputs
-    ) -> tuple[str, dict[str, Tensor]]: ...
-
-    def decoder_outputs(self, outputs: Mapping[str, Tensor]) -> DecoderOutputs: ...
-
-
-class TensorRTStages:
-    """`Stages` over TensorRT engines (stage name -> engine) with the export's `StageIO`.
-
-    Results come back on the CPU, like the onnxruntime backend's, so the shared loop
-    (`isbnet.inference.forward_test`) can index the scene's CPU tensors with them.
-    """
-
-    def __init__(self, engines: Mapping[str, TensorRTEngine], io: StageIO) -> None:
-        self.engines = dict(engines)
-        self.io = io
-        self.cfg = io.cfg
+    def __init__(self, export_dir: str | Path, engines: Mapping[str, Path], device: str = "cuda") -> None:
+        self.manifest: Manifest = read_manifest(export_dir)
+        self.cfg: ModelConfig = self.manifest.config
+        self._decoders = dict(sorted(self.manifest.decoders.items()))
+        missing = set(self.manifest.stages) - set(engines)
+        if missing:
+            raise BackendError(f"no TensorRT engine for stages {sorted(missing)}")
+        self.engines = {name: TensorRTEngine(engines[name], device) for name in self.manifest.stages}
         self._lock = threading.Lock()
 
-    def _run(self, name: str, feeds: dict[str, Tensor]) -> dict[str, Tensor]:
-        if name not in self.engines:
-            raise BackendError(f"no TensorRT engine for stage {name!r} (have {sorted(self.engines)})")
+    def _run(self, name: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Graph outputs of stage `name` in the manifest's output order, as NumPy arrays."""
         with self._lock:
-            out = self.engines[name].run(feeds)
-            return {k: v.cpu() for k, v in out.items()}  # .cpu() synchronises the stream
-
-    def backbone(
-        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
-    ) -> BackboneOutputs:
-        name, feeds = self.io.backbone_feeds(voxel_feats, voxel_coords_float, voxel_spps, maps)
-        return self.io.backbone_outputs(self._run(name, feeds))
-
-    def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
-        name, feeds = self.io.aggregate_feeds(locs, feats, boxes)
-        return self.io.aggregate_outputs(self._run(name, feeds))
-
-    def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
-        name, feeds = self.io.decoder_feeds(cand, n_sample, bb)
-        return self.io.decoder_outputs(self._run(name, feeds))
+            out = self.engines[name].run({k: torch.from_numpy(v) for k, v in feeds.items()})
+            return [out[spec.name].cpu().numpy() for spec in self.manifest.stages[name].outputs]
 
 
 def engine_cache_dir(export_dir: Path, fp16: bool = False) -> Path:
@@ -196,29 +163,19 @@ def engine_cache_dir(export_dir: Path, fp16: bool = False) -> Path:
     return Path(export_dir) / "tensorrt" / hashlib.sha256(tag.encode()).hexdigest()[:16]
 
 
-def _stage_io(export_dir: Path) -> StageIO:
-    """The export's `StageIO` (module `isbnet_trt.export.stage_io`, function `load_stage_io`)."""
-    try:
-        from isbnet_trt.export.stage_io import load_stage_io  # type: ignore[import-not-found]
-    except ImportError:
-        raise BackendError(
-            "the export's stage I/O description (isbnet_trt.export.stage_io.load_stage_io) is not available; "
-            "the TensorRT backend needs it to feed the engines"
-        ) from None
-    return load_stage_io(export_dir)
-
-
 def open_tensorrt_stages(
     export_dir: Path, fp16: bool = False, workspace_mib: int = 4096
 ) -> tuple[TensorRTStages, ModelConfig]:
-    """The stages of an export directory on TensorRT, building missing engines first."""
+    """The stages of an export directory on TensorRT (the runtime's entry point): the engines the
+    export built (manifest `engines`, same precision), else engines built on first use into
+    `engine_cache_dir(export_dir, fp16)`."""
     if not torch.cuda.is_available():
         raise BackendError("the TensorRT backend needs an NVIDIA GPU (torch.cuda.is_available() is False)")
     export_dir = Path(export_dir)
-    manifest = export_dir / "manifest.json"
-    if not manifest.is_file():
-        raise BackendError(f"{export_dir} is not an export directory (no manifest.json)")
-    io = _stage_io(export_dir)
+    manifest = read_manifest(export_dir)  # validates before any build
+    built = manifest.raw.get("engines")  # engines `isbnet-trt export` built beside the graphs
+    if built and bool(manifest.raw.get("engine_options", {}).get("fp16")) == fp16:
+        return TensorRTStages(export_dir, {k: export_dir / v for k, v in built.items()}), manifest.config
     cache = engine_cache_dir(export_dir, fp16)
     index = cache / "engines.json"
     if index.is_file():
@@ -226,9 +183,9 @@ def open_tensorrt_stages(
     else:
         from isbnet_trt.export.tensorrt_engines import build_engines
 
-        paths = build_engines(manifest, cache, fp16=fp16, workspace_mib=workspace_mib)
+        paths = build_engines(export_dir / MANIFEST_NAME, cache, fp16=fp16, workspace_mib=workspace_mib)
         tmp = index.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({k: p.name for k, p in paths.items()}))
         tmp.replace(index)  # atomic: a crashed build leaves no index, so it is rebuilt
-    engines = {name: TensorRTEngine(path) for name, path in paths.items()}
-    return TensorRTStages(engines, io), io.cfg
+    stages = TensorRTStages(export_dir, paths)
+    return stages, manifest.config
