@@ -1,0 +1,150 @@
+"""The `isbnet::` ops as torch custom ops, for export only, and their ONNX translation.
+
+During export the model's sparse convs and geometry ops call `torch.ops.isbnet_export.*`
+(opaque to `torch.export`, shapes from the fake implementations); the translation table
+(`translation_table()`) turns each into one bare `isbnet::<Op>` node with the op spec's
+attributes (`docs/ops/*.md`). The eager implementations call the reference ops, so an
+exporting model computes exactly what the reference does.
+
+The torch namespace is `isbnet_export` (not `isbnet`) so that it cannot collide with torch
+bindings of the CUDA kernels. Registration happens once, at import (torch's op registry is
+process-wide; importing again is a no-op).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import onnx
+import torch
+from onnxscript import values
+from torch import Tensor
+
+from isbnet_trt.isbnet import geometry
+from isbnet_trt.isbnet.sparse_conv import sparse_conv
+
+#: ONNX domain and version of the custom ops (the op specs' contract).
+DOMAIN = "isbnet"
+DOMAIN_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------- torch ops
+@torch.library.custom_op("isbnet_export::sparse_conv3d", mutates_args=())
+def sparse_conv3d(features: Tensor, kernel_map: Tensor, weight: Tensor) -> Tensor:
+    """`isbnet::SparseConv3d`: features (N_in, C_in), kernel_map (N_out, K) int32,
+    weight (K, C_in, C_out) -> (N_out, C_out)."""
+    return sparse_conv(features, kernel_map, weight)
+
+
+@sparse_conv3d.register_fake
+def _(features: Tensor, kernel_map: Tensor, weight: Tensor) -> Tensor:
+    return features.new_empty(kernel_map.shape[0], weight.shape[2])
+
+
+@torch.library.custom_op("isbnet_export::farthest_point_sample", mutates_args=())
+def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    """`isbnet::FarthestPointSample`: xyz (N, 3) -> int32 (n_sample,) ("isbnet") or
+    (min(n_sample, N),) ("pointnet2")."""
+    n = n_sample if variant == "isbnet" else min(n_sample, xyz.shape[0])
+    if n == 0:
+        return torch.zeros(0, dtype=torch.int32, device=xyz.device)
+    return geometry.furthest_point_sample(xyz, n, variant=variant).to(torch.int32)
+
+
+@farthest_point_sample.register_fake
+def _(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    n = n_sample if variant == "isbnet" else torch.sym_min(n_sample, xyz.shape[0])
+    return xyz.new_empty(n, dtype=torch.int32)
+
+
+@torch.library.custom_op("isbnet_export::ball_query", mutates_args=())
+def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
+    """`isbnet::BallQuery`: xyz (N, 3), centres (M, 3) -> int32 (M, n_sample)."""
+    return geometry.ball_query(xyz, centres, radius, n_sample).to(torch.int32)
+
+
+@ball_query.register_fake
+def _(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
+    return xyz.new_empty(centres.shape[0], n_sample, dtype=torch.int32)
+
+
+class ExportGeometry:
+    """`GeometryOps` whose ops are the export custom ops (same results as the reference).
+
+    The ops' int32 indices are widened to int64 (the reference's type; ONNX GatherND, which
+    the exporter emits for tensor indexing, takes only int64)."""
+
+    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+        return torch.ops.isbnet_export.farthest_point_sample(xyz, n_sample, variant).long()
+
+    def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
+        return torch.ops.isbnet_export.ball_query(xyz, centres, float(radius), n_sample).long()
+
+
+# ---------------------------------------------------------------------------------- ONNX schemas
+_AttrType = onnx.defs.OpSchema.AttrType
+_Param = onnx.defs.OpSchema.FormalParameter
+_FLOATS = ["tensor(float)", "tensor(float16)"]
+
+
+def _schema(
+    name: str,
+    inputs: list[tuple[str, str]],
+    outputs: list[tuple[str, str]],
+    attrs: list[tuple[str, _AttrType]],
+) -> onnx.defs.OpSchema:
+    return onnx.defs.OpSchema(
+        name,
+        DOMAIN,
+        DOMAIN_VERSION,
+        inputs=[_Param(n, t) for n, t in inputs],
+        outputs=[_Param(n, t) for n, t in outputs],
+        type_constraints=[("T", _FLOATS, "features, weights and coordinates")],
+        attributes=[onnx.defs.OpSchema.Attribute(a, t, "") for a, t in attrs],
+    )
+
+
+#: The op specs' signatures (docs/ops/*.md) as ONNX schemas.
+SCHEMAS = {
+    "SparseConv3d": _schema(
+        "SparseConv3d",
+        [("features", "T"), ("kernel_map", "tensor(int32)"), ("weight", "T")],
+        [("output", "T")],
+        [],
+    ),
+    "FarthestPointSample": _schema(
+        "FarthestPointSample",
+        [("xyz", "T")],
+        [("indices", "tensor(int32)")],
+        [("n_sample", _AttrType.INT), ("variant", _AttrType.STRING)],
+    ),
+    "BallQuery": _schema(
+        "BallQuery",
+        [("xyz", "T"), ("centres", "T")],
+        [("indices", "tensor(int32)")],
+        [("radius", _AttrType.FLOAT), ("n_sample", _AttrType.INT)],
+    ),
+}
+
+
+def translation_table() -> dict[Callable, Callable]:
+    """`custom_translation_table` for `torch.onnx.export`: each export op -> one bare
+    `isbnet::<Op>` node (bodies are attached after export, see `export.functions`)."""
+    opset = values.Opset(DOMAIN, DOMAIN_VERSION)
+    conv_op, fps_op, bq_op = (values.Op(opset, name, SCHEMAS[name]) for name in SCHEMAS)
+
+    def conv(features, kernel_map, weight):  # noqa: ANN001, ANN202 (onnxscript values)
+        return conv_op(features, kernel_map, weight)
+
+    def fps(xyz, n_sample: int, variant: str):  # noqa: ANN001, ANN202
+        return fps_op(xyz, n_sample=n_sample, variant=variant)
+
+    def bq(xyz, centres, radius: float, n_sample: int):  # noqa: ANN001, ANN202
+        return bq_op(xyz, centres, radius=radius, n_sample=n_sample)
+
+    ops = torch.ops.isbnet_export
+    return {
+        ops.sparse_conv3d.default: conv,
+        ops.farthest_point_sample.default: fps,
+        ops.ball_query.default: bq,
+    }

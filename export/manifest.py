@@ -1,0 +1,146 @@
+"""`manifest.json` of an export directory: what was exported, from what, with what.
+
+Written by `export.build`, read by the runtimes (onnxruntime backend) and the TensorRT builder
+(`export.tensorrt_engines.read_manifest`, which reads `stages[].name/onnx` and `dims`).
+
+    {
+      "format": "isbnet-trt-export", "format_version": 1, "package_version": "0.1.0",
+      "opset": 17,
+      "custom_ops": {"domain": "isbnet", "version": 1, "ops": [...]},
+      "config": ModelConfig.to_dict(),
+      "checkpoint": {"file": "model.pth", "sha256": "...", "content_digest": "..."},
+      "tools": {"torch": "...", "onnx": "...", "onnxscript": "...", "onnxruntime": "..."},
+      "dims": {"n_voxels": [min, opt, max], ...},      # ranges of the symbolic dims
+      "stages": [{"name": "backbone", "onnx": "backbone.onnx", "sha256": "...",
+                  "inputs": [{"name", "dtype", "dims"}], "outputs": [...]},
+                 {"name": "aggregator", ...}, {"name": "decoder_192", "n_sample": 192, ...}, ...]
+    }
+
+A reader accepts only `format_version == FORMAT_VERSION`: any change to the stage graphs' I/O or
+semantics bumps it, so a runtime never feeds a graph it does not understand.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from isbnet_trt.export.stages import TensorSpec
+from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.errors import IsbnetError
+
+FORMAT = "isbnet-trt-export"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+#: [min, opt, max] of every symbolic dim (TensorRT optimisation profiles). opt: a 150k-point
+#: ScanNet room (~120k voxels, ~1000 superpoints, ~90k foreground voxels).
+_LEVEL_OPT = (120_000, 65_000, 20_000, 5_000, 1_100, 220, 40)
+_MAX_VOXELS = 1_000_000
+
+
+def dim_ranges(cfg: ModelConfig) -> dict[str, list[int]]:
+    dims = {"n_voxels": [1, _LEVEL_OPT[0], _MAX_VOXELS]}
+    for lvl in range(1, cfg.num_blocks):
+        dims[f"n_voxels_{lvl}"] = [1, _LEVEL_OPT[min(lvl, len(_LEVEL_OPT) - 1)], _MAX_VOXELS]
+    if cfg.use_spp_pool:
+        dims["n_superpoints"] = [1, 1_000, _MAX_VOXELS]
+    dims["n_fg"] = [1, 90_000, _MAX_VOXELS]
+    n_pa1 = cfg.instance_head.n_sample_pa1
+    dims["n_cand"] = [1, n_pa1, n_pa1]
+    return dims
+
+
+class ManifestError(IsbnetError, ValueError):
+    """The directory is not an export, or one this version of isbnet-trt cannot read."""
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """One stage graph: name, ONNX file (absolute), I/O specs, n_sample (decoders only)."""
+
+    name: str
+    path: Path
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    n_sample: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A read and validated manifest (`read_manifest`)."""
+
+    directory: Path
+    config: ModelConfig
+    stages: dict[str, StageEntry]
+    opset: int
+    raw: dict[str, Any]
+
+    @property
+    def decoders(self) -> dict[int, StageEntry]:
+        """n_sample -> decoder stage."""
+        return {s.n_sample: s for s in self.stages.values() if s.n_sample is not None}
+
+
+def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
+    path = Path(directory) / MANIFEST_NAME
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+def read_manifest(directory: str | Path) -> Manifest:
+    """Read and validate `directory/manifest.json`; every stage file must exist.
+
+    Raises `ManifestError` with one clear line for a missing or foreign directory, another
+    format version, or missing stage files."""
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    if not directory.is_dir():
+        raise ManifestError(f"export directory not found: {directory}")
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ManifestError(
+            f"{directory} is not an isbnet-trt export directory (no {MANIFEST_NAME})"
+        ) from None
+    except (OSError, ValueError) as e:
+        raise ManifestError(f"cannot read {path}: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ManifestError(f"{path} is not an isbnet-trt export manifest")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ManifestError(
+            f"{directory} was exported with manifest format version {version} (isbnet-trt "
+            f"{doc.get('package_version', '?')}); this isbnet-trt reads version {FORMAT_VERSION}: "
+            "export the checkpoint again"
+        )
+    try:
+        cfg = ModelConfig.from_dict(doc["config"])
+        stages = {}
+        for entry in doc["stages"]:
+            stage = StageEntry(
+                name=entry["name"],
+                path=directory / entry["onnx"],
+                inputs=tuple(_spec(s) for s in entry["inputs"]),
+                outputs=tuple(_spec(s) for s in entry["outputs"]),
+                n_sample=entry.get("n_sample"),
+            )
+            stages[stage.name] = stage
+        opset = int(doc["opset"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ManifestError(f"{path} is malformed ({type(e).__name__}: {e})") from None
+    missing = [s.path.name for s in stages.values() if not s.path.is_file()]
+    if missing:
+        raise ManifestError(f"{directory} lacks stage files: {', '.join(missing)}")
+    needed = {"backbone", "aggregator"}
+    if not needed <= stages.keys() or not any(s.n_sample for s in stages.values()):
+        raise ManifestError(
+            f"{path} lacks stages (has {sorted(stages)}; needs backbone, aggregator, decoder_<n>)"
+        )
+    return Manifest(directory, cfg, stages, opset, doc)
+
+
+def _spec(d: dict[str, Any]) -> TensorSpec:
+    return TensorSpec(str(d["name"]), str(d["dtype"]), tuple(d["dims"]))
