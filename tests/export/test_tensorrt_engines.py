@@ -158,3 +158,27 @@ def test_build_engines_needs_tensorrt(tmp_path):
     )
     engines = build_engines(tmp_path / "manifest.json", tmp_path / "engines", fp16=False, workspace_mib=256)
     assert engines["stage"].stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_every_exported_stage_is_ready_for_the_parser(tmp_path, golden_dir, fixtures_dir):
+    """A real export (golden checkpoint): every stage has profile ranges for all its dynamic
+    axes and every isbnet:: node is annotated for its plugin. Stops short of TensorRT."""
+    from isbnet_trt.export.build import export_checkpoint
+
+    out = export_checkpoint(
+        golden_dir / "random_scannetv2_lightweight.pth",
+        tmp_path / "export",
+        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
+        backends=("onnx",),
+        log=lambda *_: None,
+    )
+    specs = read_manifest(out / "manifest.json")
+    assert {s.name for s in specs} >= {"backbone", "aggregator"}
+    for spec in specs:
+        model = onnx.load(str(spec.onnx_path))
+        assert profile_shapes(model, spec)  # every stage has dynamic axes, all with ranges
+        prepared = prepare_onnx(model)
+        assert not [f for f in prepared.functions if f.domain == "isbnet"]
+        plugin_nodes = [n for n in prepared.graph.node if n.domain == "isbnet"]
+        assert plugin_nodes and all(_attrs(n)["plugin_namespace"] == b"isbnet" for n in plugin_nodes)
