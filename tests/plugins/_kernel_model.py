@@ -3,7 +3,8 @@
 It cannot prove the CUDA code right, but it checks the *algorithms* the kernels implement
 against the reference and the official outputs on the CPU: the packed FPS arg-max key of
 `common.cuh::fps_key` (the official tie rule) under any thread/block layout, and the
-warp-chunked ballot scan of `ball_query_kernel.cuh`. Test helper, not part of the package.
+warp-chunked ballot scan of `ball_query_kernel.cuh`, and the tiling + per-offset compaction of
+`sparse_conv_kernel.cuh`. Test helper, not part of the package.
 """
 
 from __future__ import annotations
@@ -85,4 +86,39 @@ def ball_query(xyz: np.ndarray, centres: np.ndarray, radius: float, n_sample: in
                     out[q, count + rank] = base + lane
             count += lanes.size
         out[q, min(count, n_sample) :] = first
+    return out
+
+
+def sparse_conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """isbnet_sparse_conv_f32, warp by warp: 64-row x 32-channel tiles, per-offset compaction by
+    ballots (rows 0..31 then 32..63, ascending lanes), groups of 8 compacted rows, input channels
+    staged 32 at a time, fp32 FMA chains per (row, channel), shared-memory accumulation in
+    increasing k. float32 throughout; returns (N_out, C_out)."""
+    n_out, k_vol = kmap.shape
+    c_in, c_out = weight.shape[1], weight.shape[2]
+    out = np.zeros((n_out, c_out), np.float32)
+    n_slices = -(-c_out // 32)
+    for tile in range(-(-n_out // 64)):
+        row0 = tile * 64
+        for s in range(n_slices):
+            cols = np.arange(s * 32, min(c_out, s * 32 + 32))
+            acc = np.zeros((64, len(cols)), np.float32)
+            for k in range(k_vol):
+                rows = np.arange(row0, row0 + 64)
+                m = np.where(rows < n_out, kmap[np.minimum(rows, n_out - 1), k], -1)
+                src_a, src_b = m[:32], m[32:]
+                lanes_a, lanes_b = np.flatnonzero(src_a >= 0), np.flatnonzero(src_b >= 0)
+                src = np.concatenate([src_a[lanes_a], src_b[lanes_b]])
+                dst = np.concatenate([lanes_a, 32 + lanes_b])
+                for s0 in range(0, len(src), 8):
+                    g_src, g_dst = src[s0 : s0 + 8], dst[s0 : s0 + 8]
+                    part = np.zeros((len(g_src), len(cols)), np.float32)
+                    for c0 in range(0, c_in, 32):
+                        for cc in range(min(32, c_in - c0)):
+                            a = features[g_src, c0 + cc][:, None]
+                            w = weight[k, c0 + cc, cols][None, :]
+                            part = (a.astype(np.float64) * w + part).astype(np.float32)  # fmaf
+                    acc[g_dst] += part
+            valid = min(64, n_out - row0)
+            out[row0 : row0 + valid, cols] = acc[:valid]
     return out

@@ -86,3 +86,22 @@ def test_ball_query_scan_equals_reference_across_chunk_boundaries():
     for radius, n_sample in [(0.15, 5), (0.3, 33), (2.0, 64), (0.0, 4)]:
         expected = geometry.ball_query(xyz, centres, radius, n_sample).numpy()
         assert np.array_equal(kernel_model.ball_query(xyz, centres, radius, n_sample), expected)
+
+
+def test_sparse_conv_tiling_and_compaction_equal_the_reference():
+    import torch
+
+    from isbnet_trt.isbnet.sparse_conv import sparse_conv
+
+    rng = np.random.default_rng(7)
+    n_in, n_out, k_vol, c_in, c_out = 90, 150, 27, 40, 45  # partial tiles, partial channel slices
+    kmap = np.where(rng.random((n_out, k_vol)) < 0.3, rng.integers(0, n_in, (n_out, k_vol)), -1).astype(
+        np.int32
+    )
+    kmap[5] = -1  # an output row without neighbours is zero
+    feats = rng.standard_normal((n_in, c_in)).astype(np.float32)
+    weight = rng.standard_normal((k_vol, c_in, c_out)).astype(np.float32)
+    ref = sparse_conv(torch.from_numpy(feats), kmap, torch.from_numpy(weight)).numpy()
+    got = kernel_model.sparse_conv(feats, kmap, weight)
+    assert np.all(got[5] == 0)
+    assert np.abs(got - ref).max() <= 1e-5 * np.abs(ref).max()
