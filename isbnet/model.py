@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -141,9 +142,16 @@ class ISBNet(nn.Module):
         `(M, 3)` float32 mean xyz; voxel_spps `(M,)` int64 superpoint of each voxel (0..S-1);
         `maps[l]` the kernel maps of U-Net level `l` (level 0 = the input voxels).
         """
-        pairs = LevelPairs.from_level_maps(maps, device=voxel_feats.device)  # once per scene
-        x = self.input_conv[0](voxel_feats, pairs[0].subm)
-        x = self.unet(x, pairs)
+        levels = LevelPairs.from_level_maps(maps, device=voxel_feats.device)  # once per scene
+        return self.backbone_on_levels(voxel_feats, voxel_coords_float, voxel_spps, levels)
+
+    def backbone_on_levels(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, levels: Sequence[Any]
+    ) -> BackboneOutputs:
+        """`backbone` on kernel maps already in the form the sparse convs take: `levels[l]` has
+        `subm`, `down`, `up` (`LevelPairs` here; device tables for the CUDA kernels)."""
+        x = self.input_conv[0](voxel_feats, levels[0].subm)
+        x = self.unet(x, levels)
         feats = self.output_layer(x)
         semantic_scores = self.semantic_linear(feats)
         corners_offset = self.offset_vertices_linear(feats)

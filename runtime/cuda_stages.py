@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
@@ -192,43 +191,13 @@ class DeviceStages:
         """`ISBNet.backbone`; `maps` may also be `TorchLevelMaps` built on the device (kernels=True)."""
         dev = self.device
         args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
-        bb = self._kernel_backbone(*args, maps) if self.kernels else self.model.backbone(*args, maps)
+        if self.kernels:  # the kernels take device tables: no KernelPairs built
+            bb = self.model.backbone_on_levels(*args, upload_maps(maps, dev))
+        else:
+            bb = self.model.backbone(*args, maps)
         bb.object_mask = bb.object_mask.cpu()
         bb.semantic_scores = bb.semantic_scores.cpu()
         return bb
-
-    def _kernel_backbone(
-        self,
-        voxel_feats: Tensor,
-        voxel_coords_float: Tensor,
-        voxel_spps: Tensor,
-        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
-    ) -> BackboneOutputs:
-        """`ISBNet.backbone` with device kernel maps: the same steps in the same order (the CPU
-        tests compare the two), without building `KernelPairs`."""
-        m = self.model
-        levels = upload_maps(maps, self.device)
-        x = m.input_conv[0](voxel_feats, levels[0].subm)
-        x = m.unet(x, levels)
-        feats = m.output_layer(x)
-        semantic_scores = m.semantic_linear(feats)
-        corners_offset = m.offset_vertices_linear(feats)
-        box_preds = corners_offset + voxel_coords_float.repeat(1, 2)
-        spp_probs = m._spp_mean(F.softmax(semantic_scores, dim=1), voxel_spps)
-        spp_fg = torch.any(spp_probs[:, m.cfg.label_shift :] >= m.cfg.filter_bg_thresh, dim=-1)
-        spp_feats = m._spp_mean(feats, voxel_spps)
-        return BackboneOutputs(
-            feats=feats,
-            semantic_scores=semantic_scores,
-            corners_offset=corners_offset,
-            box_preds=box_preds,
-            object_mask=spp_fg[voxel_spps],
-            spp_coords=m._spp_mean(voxel_coords_float, voxel_spps),
-            spp_boxes=m._spp_mean(box_preds, voxel_spps),
-            mask_features=m.mask_tower(spp_feats.t()[None])[0].t(),
-            centroid_offset=m.offset_linear(feats),
-            box_conf=m.box_conf_linear(feats).squeeze(-1),
-        )
 
     @torch.no_grad()
     def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
