@@ -70,6 +70,11 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         choices=("torch", "onnxruntime", "tensorrt"),
         help="torch (reference), onnxruntime or tensorrt (default: torch with --ckpt, onnxruntime otherwise)",
     )
+    g.add_argument(
+        "--device",
+        default="cpu",
+        help="torch backend: cpu, or cuda (the model on the GPU with the isbnet CUDA kernels; default cpu)",
+    )
 
 
 def _add_scene_args(p: argparse.ArgumentParser) -> None:
@@ -106,7 +111,7 @@ def _make_pipeline(args: argparse.Namespace):
         from isbnet_trt.isbnet.checkpoint import resolve_config
 
         config = resolve_config(args.ckpt, args.config)
-        return Pipeline.from_checkpoint(args.ckpt, config, args.backend or "torch")
+        return Pipeline.from_checkpoint(args.ckpt, config, args.backend or "torch", device=args.device)
     from isbnet_trt.isbnet import demo
 
     return Pipeline.from_checkpoint(

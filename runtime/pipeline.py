@@ -58,14 +58,25 @@ class Pipeline:
 
     @classmethod
     def from_checkpoint(
-        cls, checkpoint: str | Path, config: str | Path | ModelConfig, backend: str = "torch"
+        cls,
+        checkpoint: str | Path,
+        config: str | Path | ModelConfig,
+        backend: str = "torch",
+        device: str = "cpu",
     ) -> Pipeline:
         """An official checkpoint + its official YAML config. Backends other than `torch` run the
-        ONNX stages exported from it (exported once into the cache directory)."""
+        ONNX stages exported from it (exported once into the cache directory). `device` (torch
+        backend): "cpu", or "cuda" for the model on the GPU with our CUDA kernels."""
         backends.require(backend)
         if backend == "torch":
             model = load_model(checkpoint, config)
-            return cls(model, model.cfg, "torch")
+            if device == "cpu":
+                return cls(model, model.cfg, "torch")
+            if not torch.cuda.is_available():
+                raise backends.BackendError(f"device {device!r} requested but torch sees no CUDA GPU")
+            from isbnet_trt.runtime.cuda_stages import DeviceStages
+
+            return cls(DeviceStages(model, device), model.cfg, f"torch-{device}")
         export_dir = backends.cached_export(checkpoint, config)
         return cls.from_export(export_dir, backend)
 
