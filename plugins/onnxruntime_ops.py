@@ -9,6 +9,12 @@ in memory only; files on disk keep the `isbnet` domain and its function bodies).
 Registration is process-wide in onnxruntime-extensions; `library_path()` does it once
 (idempotent) and only sessions whose model was rewritten ever reach our ops.
 
+Errors: an exception escaping a Python op terminates the process (onnxruntime-extensions
+rethrows it where nothing catches it). Our ops therefore never raise: a failing kernel
+returns zeros of its output shape and leaves its message in a per-thread slot, which the
+caller reads with `take_error()` right after `session.run` (sessions must run sequentially,
+so the ops run on the calling thread).
+
 Speed: the extensions' stock Python-op hook returns outputs as Python lists (0.4 s for a
 120k x 32 float tensor). For our ops only, a hook that hands numpy arrays back is installed
 (one memcpy); any other Python op keeps the stock path. If the extensions' internals ever
@@ -19,6 +25,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +41,33 @@ PYOP_NAMES = {
 }
 
 
+_last_error = threading.local()
+
+
+def take_error() -> str | None:
+    """The first error an op of ours reported on this thread since the last call, or None."""
+    message = getattr(_last_error, "message", None)
+    _last_error.message = None
+    return message
+
+
+def _guarded(name: str, kernel: Callable[..., np.ndarray], empty: Callable[..., np.ndarray]):
+    """`kernel`, made unable to raise: on error, record it and return `empty(...)`."""
+
+    def run(*args: Any, **attrs: Any) -> np.ndarray:
+        try:
+            return kernel(*args, **attrs)
+        except Exception as e:  # noqa: BLE001 - anything escaping would abort the process
+            if getattr(_last_error, "message", None) is None:
+                _last_error.message = f"isbnet::{name}: {e}"
+            try:
+                return empty(*args, **attrs)
+            except Exception:  # noqa: BLE001 - inputs too broken to size the output
+                return np.zeros(0, dtype=np.float32)
+
+    return run
+
+
 def available() -> bool:
     """True when numba and onnxruntime-extensions are installed."""
     return all(importlib.util.find_spec(m) is not None for m in ("numba", "onnxruntime_extensions"))
@@ -45,7 +80,7 @@ def library_path() -> str:
     from onnxruntime_extensions import PyCustomOpDef, get_library_path, onnx_op
 
     from isbnet_trt.plugins.cpu.ball_query import ball_query
-    from isbnet_trt.plugins.cpu.fps import farthest_point_sample
+    from isbnet_trt.plugins.cpu.fps import farthest_point_sample, output_size
     from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d
 
     f32, i32, i64, s = (
@@ -55,14 +90,21 @@ def library_path() -> str:
         PyCustomOpDef.dt_string,
     )
 
-    def conv(features: np.ndarray, kernel_map: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        return sparse_conv3d(features, kernel_map, weight)
-
-    def fps(xyz: np.ndarray, n_sample: int, variant: str) -> np.ndarray:
-        return farthest_point_sample(xyz, n_sample, variant)
-
-    def bq(xyz: np.ndarray, centres: np.ndarray, radius: float, n_sample: int) -> np.ndarray:
-        return ball_query(xyz, centres, radius, n_sample)
+    conv = _guarded(
+        "SparseConv3d",
+        sparse_conv3d,
+        lambda features, kernel_map, weight: np.zeros((len(kernel_map), weight.shape[-1]), np.float32),
+    )
+    fps = _guarded(
+        "FarthestPointSample",
+        farthest_point_sample,
+        lambda xyz, n_sample, variant: np.zeros(output_size(len(xyz), n_sample, variant), np.int32),
+    )
+    bq = _guarded(
+        "BallQuery",
+        ball_query,
+        lambda xyz, centres, radius, n_sample: np.zeros((len(centres), n_sample), np.int32),
+    )
 
     ops = [
         onnx_op(op_type=PYOP_NAMES["SparseConv3d"], inputs=[f32, i32, f32], outputs=[f32])(conv),

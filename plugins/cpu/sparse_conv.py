@@ -3,11 +3,13 @@
 Spec: `docs/ops/SparseConv3d.md`:
 `out[o] = sum_{k : kernel_map[o, k] >= 0} features[kernel_map[o, k]] @ weight[k]`.
 
-Output rows are processed in blocks of `_BLOCK` (in parallel over blocks): for each offset k,
-the block's active pairs are collected (no pair list over the whole map is ever built) and
-multiplied four at a time by `weight[k]` into a block accumulator that stays in cache. Work is
-proportional to the active pairs, not to N_out * K (no im2col). Summation order: per output
-row, offsets in increasing k (the spec leaves the order unspecified).
+Output rows are processed in blocks of `_BLOCK` (in parallel over blocks). For a block, one
+branch-free pass over its kernel-map rows lists the active pairs per offset k; then, per k, the
+pairs are multiplied several at a time (8 with AVX-512's 32 vector registers, else 4) by
+`weight[k]` with a register-tiled kernel (`_tile`) into a block accumulator that stays in cache.
+Work is proportional to the active pairs (no im2col over
+all K offsets) and no pair list over the whole map is built. Summation order: per output row,
+offsets in increasing k (the spec leaves it unspecified).
 """
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from isbnet_trt.plugins.cpu._tile import WIDTH, madd_tile4, madd_tile8
+
 _BLOCK = 256  # output rows per block: the accumulator (256 x C_out floats) stays in L1/L2
-# Reassociation and contraction are allowed: the op's summation order is unspecified.
-_FAST = {"contract", "reassoc", "nnan", "ninf", "nsz"}
+_PAD = 8  # pair lists are read in groups of up to 8
+
+
+def _tile_pairs() -> int:
+    """8-pair tiles with AVX-512 (32 vector registers), else 4 (16 registers)."""
+    from llvmlite import binding
+
+    return 8 if binding.get_host_cpu_features().get("avx512f", False) else 4
+
+
+_PAIRS = _tile_pairs()
 
 
 def sparse_conv3d(features: np.ndarray, kernel_map: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -44,64 +57,58 @@ def sparse_conv3d(features: np.ndarray, kernel_map: np.ndarray, weight: np.ndarr
     f32 = np.ascontiguousarray(features, dtype=np.float32)
     w32 = np.ascontiguousarray(weight, dtype=np.float32)
     out = np.empty((kernel_map.shape[0], weight.shape[2]), dtype=np.float32)
-    bad = _conv(f32, np.ascontiguousarray(kernel_map), w32, out)
+    bad = _conv(f32, np.ascontiguousarray(kernel_map), w32, out, _PAIRS)
     if bad:
         raise ValueError(f"kernel_map has {bad} entries outside [-1, {features.shape[0]})")
     return out if out_dtype == np.float32 else out.astype(out_dtype)
 
 
-@njit(fastmath=_FAST, inline="always", nogil=True, cache=True)
-def _madd4(f, w, acc, r0, r1, r2, r3, i0, i1, i2, i3):  # noqa: ANN001 (numba scalars/arrays)
-    """acc[r_j] += f[i_j] @ w for four pairs: each weight row is loaded once for four rows."""
-    for ci in range(w.shape[0]):
-        a0, a1, a2, a3 = f[i0, ci], f[i1, ci], f[i2, ci], f[i3, ci]
-        wr = w[ci]
-        o0, o1, o2, o3 = acc[r0], acc[r1], acc[r2], acc[r3]
-        for co in range(wr.shape[0]):
-            wv = wr[co]
-            o0[co] += a0 * wv
-            o1[co] += a1 * wv
-            o2[co] += a2 * wv
-            o3[co] += a3 * wv
-
-
-@njit(parallel=True, fastmath=_FAST, nogil=True, cache=True)
-def _conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, out: np.ndarray) -> int:
-    """Fill out; returns the number of out-of-range kernel-map entries (those are skipped)."""
+@njit(parallel=True, nogil=True, cache=True)
+def _conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, out: np.ndarray, pairs: int) -> int:
+    """Fill out; returns the number of kernel-map entries >= N_in (they are skipped).
+    pairs: 8 or 4, the tile height."""
     n_out, n_k = kmap.shape
     n_in = features.shape[0]
     c_out = weight.shape[2]
+    c_tiled = c_out - c_out % WIDTH
     n_blocks = (n_out + _BLOCK - 1) // _BLOCK
     bad = 0
     for b in prange(n_blocks):
         start = b * _BLOCK
         stop = min(start + _BLOCK, n_out)
         acc = np.zeros((stop - start, c_out), dtype=np.float32)
-        rows = np.empty(_BLOCK, dtype=np.int64)
-        ins = np.empty(_BLOCK, dtype=np.int64)
-        for k in range(n_k):
-            n = 0
-            for o in range(start, stop):
+        # Active pairs per offset: input row and block row. Entries past a list's count are
+        # never read (the tile reads only its n pairs).
+        ins = np.empty((n_k, _BLOCK + _PAD), dtype=np.int64)
+        rows = np.empty((n_k, _BLOCK + _PAD), dtype=np.int64)
+        count = np.zeros(n_k, dtype=np.int64)
+        n_bad = 0
+        for o in range(start, stop):
+            for k in range(n_k):  # branch-free: ~20 % of the entries are active, unpredictably
                 i = kmap[o, k]
-                if i >= 0:
-                    if i >= n_in:
-                        bad += 1
-                        continue
-                    rows[n] = o - start
-                    ins[n] = i
-                    n += 1
-            w = weight[k]
-            p = 0
-            while p + 4 <= n:
-                _madd4(features, w, acc, rows[p], rows[p + 1], rows[p + 2], rows[p + 3],
-                       ins[p], ins[p + 1], ins[p + 2], ins[p + 3])  # fmt: skip
-                p += 4
-            while p < n:
-                r, i = rows[p], ins[p]
-                for ci in range(w.shape[0]):
-                    a = features[i, ci]
-                    for co in range(c_out):
-                        acc[r, co] += a * w[ci, co]
-                p += 1
+                c = count[k]
+                ins[k, c] = i
+                rows[k, c] = o - start
+                count[k] = c + ((i >= 0) & (i < n_in))
+                n_bad += i >= n_in
+        bad += n_bad
+        for k in range(n_k):
+            n = count[k]
+            ins_k, rows_k = ins[k], rows[k]
+            for p in range(0, n, pairs):
+                m = min(pairs, n - p)
+                for cb in range(0, c_tiled, WIDTH):
+                    i_p, r_p = ins_k[p : p + pairs], rows_k[p : p + pairs]
+                    if pairs == 8:
+                        madd_tile8(features, weight, acc, i_p, r_p, m, k, cb)
+                    else:
+                        madd_tile4(features, weight, acc, i_p, r_p, m, k, cb)
+            if c_tiled < c_out:  # columns beyond the last full tile
+                for p in range(n):
+                    i, r = ins_k[p], rows_k[p]
+                    for ci in range(features.shape[1]):
+                        a = features[i, ci]
+                        for co in range(c_tiled, c_out):
+                            acc[r, co] += a * weight[k, ci, co]
         out[start:stop] = acc
     return bad

@@ -82,6 +82,7 @@ class OnnxRuntimeStages:
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # custom ops run on the calling thread
         so.log_severity_level = 3  # errors only
         if self.fast:
             # The numba kernels use their own threads: idle onnxruntime workers must not spin.
@@ -95,7 +96,16 @@ class OnnxRuntimeStages:
         return ort.InferenceSession(source, so, providers=self.providers)
 
     def _run(self, name: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return self.sessions[name].run(None, feeds)
+        if not self.fast:
+            return self.sessions[name].run(None, feeds)
+        onnxruntime_ops.take_error()  # a stale message from an earlier failed run on this thread
+        try:
+            out = self.sessions[name].run(None, feeds)
+        finally:
+            error = onnxruntime_ops.take_error()
+        if error:  # the op returned zeros instead of raising (see plugins.onnxruntime_ops)
+            raise OnnxRuntimeStagesError(f"stage {name!r}: {error}")
+        return out
 
     # ------------------------------------------------------------------ Stages protocol
     def backbone(

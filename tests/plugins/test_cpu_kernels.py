@@ -1,0 +1,166 @@
+"""The numba CPU kernels of the isbnet:: ops == the reference exactly (indices), and the official
+kernels on their recorded op cases; sparse conv within float32 accumulation tolerance."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("numba", reason="numba not installed: CPU kernels not tested")
+
+from isbnet_trt.isbnet import geometry  # noqa: E402
+from isbnet_trt.isbnet.kernel_map import build_unet_maps  # noqa: E402
+from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference  # noqa: E402
+from isbnet_trt.plugins.cpu import ball_query as bq_mod  # noqa: E402
+from isbnet_trt.plugins.cpu.ball_query import ball_query  # noqa: E402
+from isbnet_trt.plugins.cpu.fps import farthest_point_sample  # noqa: E402
+from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
+from _room_scene import room_points, room_voxels  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def op_cases(golden_dir):
+    d = np.load(golden_dir / "op_cases.npz")
+    return d, json.loads(str(d["index"]))
+
+
+def _ref_fps(xyz: np.ndarray, n_sample: int, variant: str) -> np.ndarray:
+    n = n_sample if variant == "isbnet" else min(n_sample, len(xyz))
+    if n == 0:
+        return np.zeros(0, np.int32)
+    return geometry.furthest_point_sample(xyz, n, variant=variant).numpy().astype(np.int32)
+
+
+def _tie_heavy_points(rng: np.random.Generator) -> np.ndarray:
+    """An integer grid (many equidistant candidates) with duplicated points and points near 0."""
+    g = np.stack(np.meshgrid(*[np.arange(9)] * 3, indexing="ij"), -1).reshape(-1, 3).astype(np.float32) * 0.25
+    g = g - np.float32(1.0)
+    dup = g[rng.integers(0, len(g), 200)]
+    near0 = (rng.standard_normal((20, 3)) * 0.01).astype(np.float32)
+    pts = np.concatenate([g, dup, near0])
+    return pts[rng.permutation(len(pts))]
+
+
+# ------------------------------------------------------------------------------- FPS
+def test_fps_official_op_cases(op_cases):
+    d, index = op_cases
+    for case in (c for c in index if c.startswith("fps")):
+        variant = "isbnet" if case.startswith("fps_isb") else "pointnet2"
+        xyz, idx = d[f"{case}__xyz"], d[f"{case}__idx"]
+        out = farthest_point_sample(xyz, len(idx), variant)
+        assert out.dtype == np.int32 and np.array_equal(out, idx), case
+
+
+@pytest.mark.parametrize("variant", ["isbnet", "pointnet2"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fps_equals_reference_on_random_and_tie_heavy_points(variant, seed):
+    rng = np.random.default_rng(seed)
+    rooms = room_points(6000, seed=seed).astype(np.float32) - np.float32(2.5)
+    for xyz, n_sample in ((rooms, 700), (_tie_heavy_points(rng), 900), (rooms[:300], 512)):
+        assert np.array_equal(farthest_point_sample(xyz, n_sample, variant), _ref_fps(xyz, n_sample, variant))
+
+
+@pytest.mark.parametrize("variant", ["isbnet", "pointnet2"])
+@pytest.mark.parametrize("n, n_sample", [(0, 1), (0, 5), (1, 1), (1, 4), (3, 8), (7, 7), (2048, 2)])
+def test_fps_small_and_empty_inputs(variant, n, n_sample):
+    xyz = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
+    out = farthest_point_sample(xyz, n_sample, variant)
+    expected_len = n_sample if variant == "isbnet" else min(n_sample, n)
+    assert out.shape == (expected_len,)
+    if n == 0:
+        assert not out.any()
+    else:
+        assert np.array_equal(out, _ref_fps(xyz, n_sample, variant))
+
+
+def test_fps_refuses_bad_input():
+    with pytest.raises(ValueError, match="float32"):
+        farthest_point_sample(np.zeros((4, 3)), 2)
+    with pytest.raises(ValueError, match="variant"):
+        farthest_point_sample(np.zeros((4, 3), np.float32), 2, "other")
+
+
+# ------------------------------------------------------------------------------- ball query
+def test_ball_query_official_op_cases(op_cases):
+    d, index = op_cases
+    for case in (c for c in index if c.startswith("bq")):
+        desc = index[case]  # "...(radius, n_sample, xyz, ...)"
+        radius, n_sample = float(desc.split("(")[1].split(",")[0]), int(desc.split(",")[1])
+        out = ball_query(d[f"{case}__xyz"], d[f"{case}__centres"], radius, n_sample)
+        assert out.dtype == np.int32 and np.array_equal(out, d[f"{case}__idx"]), case
+
+
+@pytest.mark.parametrize("grid", [False, True], ids=["scan", "grid"])
+def test_ball_query_equals_reference(monkeypatch, grid):
+    """Both search paths (plain scan, cell grid) on a room, on points exactly on the radius, and
+    on duplicated points."""
+    monkeypatch.setattr(bq_mod, "BRUTE_FORCE_PAIRS", 0 if grid else 1 << 40)
+    rng = np.random.default_rng(3)
+    room = room_points(8000, seed=3).astype(np.float32)
+    lattice = (
+        np.stack(np.meshgrid(*[np.arange(12)] * 3, indexing="ij"), -1).reshape(-1, 3).astype(np.float32) * 0.1
+    )
+    cases = [
+        (room, room[rng.choice(len(room), 500, replace=False)], 0.2, 32),
+        (room, room[:300], 0.4, 64),
+        (lattice, lattice[::5], 0.1, 8),  # neighbours at exactly r: kept or not by the FMA test
+        (lattice, lattice[::3], 0.3, 16),
+        (np.repeat(room[:50], 3, axis=0), room[:20], 0.05, 4),
+        (room[:100], room[:40] + np.float32(50.0), 0.2, 4),  # centres far away: rows of zeros
+    ]
+    for xyz, centres, radius, n_sample in cases:
+        ref = geometry.ball_query(xyz, centres, radius, n_sample).numpy()
+        assert np.array_equal(ball_query(xyz, centres, radius, n_sample), ref), (radius, n_sample)
+
+
+def test_ball_query_empty_inputs():
+    pts = np.ones((5, 3), np.float32)
+    assert ball_query(pts, np.zeros((0, 3), np.float32), 0.2, 4).shape == (0, 4)
+    assert not ball_query(np.zeros((0, 3), np.float32), pts, 0.2, 4).any()
+    assert ball_query(np.zeros((0, 3), np.float32), pts, 0.2, 4).shape == (5, 4)
+
+
+# ------------------------------------------------------------------------------- sparse conv
+def _maps():
+    coords = room_voxels(6000, seed=4)
+    lm = build_unet_maps(coords, 2)[0]
+    return {"subm": lm.subm, "down": lm.down, "up": lm.up}, len(coords), len(lm.down)
+
+
+@pytest.mark.parametrize("c_in, c_out", [(6, 16), (16, 16), (32, 48), (7, 5), (64, 40)])
+def test_sparse_conv_equals_reference(c_in, c_out):
+    maps, n0, n1 = _maps()
+    rng = np.random.default_rng(c_in * 100 + c_out)
+    for kind, kmap in maps.items():
+        n_in = n1 if kind == "up" else n0
+        f = rng.standard_normal((n_in, c_in)).astype(np.float32)
+        w = (rng.standard_normal((kmap.shape[1], c_in, c_out)) / np.sqrt(c_in)).astype(np.float32)
+        out = sparse_conv3d(f, kmap, w)
+        ref = sparse_conv_reference(torch.from_numpy(f).double(), kmap, torch.from_numpy(w).double()).numpy()
+        assert out.shape == (kmap.shape[0], c_out) and out.dtype == np.float32
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_sparse_conv_edge_cases():
+    rng = np.random.default_rng(0)
+    f, w = (
+        rng.standard_normal((10, 4)).astype(np.float32),
+        rng.standard_normal((27, 4, 16)).astype(np.float32),
+    )
+    assert sparse_conv3d(f, np.zeros((0, 27), np.int32), w).shape == (0, 16)
+    assert not sparse_conv3d(f, np.full((3, 27), -1, np.int32), w).any()  # no neighbour: zeros
+    half = sparse_conv3d(f.astype(np.float16), np.zeros((2, 27), np.int32), w.astype(np.float16))
+    assert half.dtype == np.float16
+    with pytest.raises(ValueError, match="outside"):
+        sparse_conv3d(f, np.full((2, 27), 10, np.int32), w)
+    with pytest.raises(ValueError, match="int32"):
+        sparse_conv3d(f, np.zeros((2, 27), np.int64), w)
+    with pytest.raises(ValueError, match="does not fit"):
+        sparse_conv3d(f, np.zeros((2, 8), np.int32), w)
