@@ -1,0 +1,48 @@
+"""Export test fixtures: one export of the golden checkpoint per session, stage tracing helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from isbnet_trt.isbnet.checkpoint import load_model
+from isbnet_trt.isbnet.config import load_config
+from isbnet_trt.isbnet.model import ISBNet
+
+
+@pytest.fixture(scope="session")
+def light_paths(golden_dir, fixtures_dir):
+    """(checkpoint, config path) of the golden lightweight checkpoint."""
+    return (
+        golden_dir / "random_scannetv2_lightweight.pth",
+        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
+    )
+
+
+@pytest.fixture(scope="session")
+def light_model(light_paths) -> ISBNet:
+    ckpt, cfg = light_paths
+    return load_model(ckpt, load_config(cfg))
+
+
+@pytest.fixture(scope="session")
+def light_export(light_paths, tmp_path_factory):
+    """The golden checkpoint exported (ONNX only) once for the session."""
+    from isbnet_trt.export.build import export_checkpoint
+
+    ckpt, cfg = light_paths
+    return export_checkpoint(
+        ckpt, tmp_path_factory.mktemp("export") / "light", cfg, backends=("onnx",), log=lambda _: None
+    )
+
+
+@pytest.fixture(autouse=True)
+def _torch_one_thread() -> Iterator[None]:
+    """The torch reference on one thread: on a busy 2-core machine OpenMP barriers make tiny
+    ops take milliseconds with 2 threads (results do not depend on the thread count)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
