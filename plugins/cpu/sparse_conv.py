@@ -20,7 +20,7 @@ from numba import njit, prange
 from isbnet_trt.plugins.cpu._tile import WIDTH, madd_tile4, madd_tile8
 
 _BLOCK = 256  # output rows per block: the accumulator (256 x C_out floats) stays in L1/L2
-_PAD = 8  # pair lists are read in groups of up to 8
+_PAD = 16  # a tile reads up to 16 entries of a pair list (8 pairs + 8 prefetched rows)
 
 
 def _tile_pairs() -> int:
@@ -79,8 +79,8 @@ def _conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, out: np.nd
         acc = np.zeros((stop - start, c_out), dtype=np.float32)
         # Active pairs per offset: input row and block row. Entries past a list's count are
         # never read (the tile reads only its n pairs).
-        ins = np.empty((n_k, _BLOCK + _PAD), dtype=np.int64)
-        rows = np.empty((n_k, _BLOCK + _PAD), dtype=np.int64)
+        ins = np.empty((n_k, _BLOCK + _PAD), dtype=np.int32)
+        rows = np.empty((n_k, _BLOCK + _PAD), dtype=np.int32)
         count = np.zeros(n_k, dtype=np.int64)
         n_bad = 0
         for o in range(start, stop):
@@ -98,7 +98,7 @@ def _conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, out: np.nd
             for p in range(0, n, pairs):
                 m = min(pairs, n - p)
                 for cb in range(0, c_tiled, WIDTH):
-                    i_p, r_p = ins_k[p : p + pairs], rows_k[p : p + pairs]
+                    i_p, r_p = ins_k[p : p + 2 * pairs], rows_k[p : p + pairs]
                     if pairs == 8:
                         madd_tile8(features, weight, acc, i_p, r_p, m, k, cb)
                     else:
