@@ -68,6 +68,14 @@ def _guarded(name: str, kernel: Callable[..., np.ndarray], empty: Callable[..., 
     return run
 
 
+def set_threads(n: int) -> None:
+    """Threads of the kernels launched from the calling thread (numba's setting is per thread,
+    and our ops run on the thread that calls `session.run`)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+
+
 def available() -> bool:
     """True when numba and onnxruntime-extensions are installed."""
     return all(importlib.util.find_spec(m) is not None for m in ("numba", "onnxruntime_extensions"))

@@ -50,7 +50,8 @@ class OnnxRuntimeStages:
     export_dir: written by `isbnet-trt export`; its manifest is validated (`ManifestError`).
     kernels: "auto" | "fast" (numba kernels, required) | "bodies" (ONNX function bodies).
     providers: onnxruntime providers; None = CUDA when available, else CPU.
-    threads: intra-op threads (default: all cores).
+    threads: onnxruntime intra-op threads and numba kernel threads (default: all cores; on a busy
+        machine 1 can be faster).
     Sessions are created once and only read afterwards: calls from several threads are safe.
     """
 
@@ -99,6 +100,7 @@ class OnnxRuntimeStages:
         if not self.fast:
             return self.sessions[name].run(None, feeds)
         onnxruntime_ops.take_error()  # a stale message from an earlier failed run on this thread
+        onnxruntime_ops.set_threads(self.threads)  # the kernels run on this thread's numba pool
         try:
             out = self.sessions[name].run(None, feeds)
         finally:
