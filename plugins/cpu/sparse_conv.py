@@ -4,7 +4,8 @@ Spec: `docs/ops/SparseConv3d.md`:
 `out[o] = sum_{k : kernel_map[o, k] >= 0} features[kernel_map[o, k]] @ weight[k]`.
 
 Output rows are processed in blocks of `_BLOCK` (in parallel over blocks). For a block, one
-branch-free pass over its kernel-map rows lists the active pairs per offset k; then, per k, the
+pass over its kernel-map rows lists the active pairs per offset k (a vector compare per row,
+`_rowmask`); then, per k, the
 pairs are multiplied several at a time (8 with AVX-512's 32 vector registers, else 4) by
 `weight[k]` with a register-tiled kernel (`_tile`) into a block accumulator that stays in cache.
 Work is proportional to the active pairs (no im2col over
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from isbnet_trt.plugins.cpu._rowmask import MAX_K, popcount, row_masks, trailing_zeros
 from isbnet_trt.plugins.cpu._tile import WIDTH, madd_tile4, madd_tile8
 
 _BLOCK = 256  # output rows per block: the accumulator (256 x C_out floats) stays in L1/L2
@@ -83,14 +85,27 @@ def _conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, out: np.nd
         rows = np.empty((n_k, _BLOCK + _PAD), dtype=np.int32)
         count = np.zeros(n_k, dtype=np.int64)
         n_bad = 0
-        for o in range(start, stop):
-            for k in range(n_k):  # branch-free: ~20 % of the entries are active, unpredictably
-                i = kmap[o, k]
-                c = count[k]
-                ins[k, c] = i
-                rows[k, c] = o - start
-                count[k] = c + ((i >= 0) & (i < n_in))
-                n_bad += i >= n_in
+        if n_k <= MAX_K:  # vector compare of the row, then only its active entries
+            for o in range(start, stop):
+                masks = row_masks(kmap, o, n_in)
+                n_bad += popcount((masks >> 32) & 0xFFFFFFFF)  # arithmetic shift: mask the sign
+                active = masks & 0xFFFFFFFF
+                while active:
+                    k = trailing_zeros(active)
+                    c = count[k]
+                    ins[k, c] = kmap[o, k]
+                    rows[k, c] = o - start
+                    count[k] = c + 1
+                    active &= active - 1
+        else:
+            for o in range(start, stop):
+                for k in range(n_k):  # branch-free: the active entries are unpredictable
+                    i = kmap[o, k]
+                    c = count[k]
+                    ins[k, c] = i
+                    rows[k, c] = o - start
+                    count[k] = c + ((i >= 0) & (i < n_in))
+                    n_bad += i >= n_in
         bad += n_bad
         for k in range(n_k):
             n = count[k]

@@ -164,3 +164,18 @@ def test_sparse_conv_edge_cases():
         sparse_conv3d(f, np.zeros((2, 27), np.int64), w)
     with pytest.raises(ValueError, match="does not fit"):
         sparse_conv3d(f, np.zeros((2, 8), np.int32), w)
+
+
+@pytest.mark.parametrize("k_vol", [1, 8, 27, 32, 33, 64])
+def test_sparse_conv_any_kernel_volume(k_vol):
+    """Row listing by vector compare (K <= 32) and the scalar fallback (K > 32) agree with the
+    reference, and count out-of-range entries exactly (also in the last lane)."""
+    rng = np.random.default_rng(k_vol)
+    f = rng.standard_normal((200, 16)).astype(np.float32)
+    km = rng.integers(-1, 200, (150, k_vol)).astype(np.int32)
+    w = rng.standard_normal((k_vol, 16, 16)).astype(np.float32)
+    ref = sparse_conv_reference(torch.from_numpy(f).double(), km, torch.from_numpy(w).double()).numpy()
+    np.testing.assert_allclose(sparse_conv3d(f, km, w), ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+    km[5, k_vol - 1], km[149, 0] = 200, 7_000
+    with pytest.raises(ValueError, match="has 2 entries outside"):
+        sparse_conv3d(f, km, w)
