@@ -152,6 +152,12 @@ class ISBNet(nn.Module):
         `subm`, `down`, `up` (`LevelPairs` here; device tables for the CUDA kernels)."""
         x = self.input_conv[0](voxel_feats, levels[0].subm)
         x = self.unet(x, levels)
+        return self.backbone_heads(x, voxel_coords_float, voxel_spps)
+
+    def backbone_heads(self, x: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor) -> BackboneOutputs:
+        """The backbone after the U-Net: `x` `(M, C)` the U-Net's output per voxel (any sparse conv
+        implementation, e.g. spconv's) → point-wise heads, foreground mask, superpoint pooling and
+        mask tower."""
         feats = self.output_layer(x)
         semantic_scores = self.semantic_linear(feats)
         corners_offset = self.offset_vertices_linear(feats)
