@@ -16,8 +16,9 @@ the reference run recorded, never from a table of constants):
 Machine (`measure_machine`): fp32 `torch.mm` throughput on large square matrices (the peak) and
 on the backbone's shapes (a block of `DEFAULT_BLOCK_ROWS` rows × C_in @ C_in × C_out), and the
 copy bandwidth of a large tensor. The floor of a stage is max(2·MACs / peak + other FLOPs /
-peak, min_bytes / bandwidth): no implementation on this machine can beat it; the backbone also
-gets a "shape floor" where each conv runs at the throughput measured for its own GEMM shape.
+peak, min_bytes / bandwidth), peak = the better of the run's threads and one thread: no
+implementation on this machine can beat it. The backbone also gets a "shape floor" where each
+conv runs at the throughput measured for its own GEMM shape.
 """
 
 from __future__ import annotations
@@ -269,6 +270,11 @@ class MachineThroughput:
     shape_gflops: dict[str, float] = field(default_factory=dict)
     peak_size: int = 0
 
+    @property
+    def best_peak_gflops(self) -> float:
+        """The best the machine showed (a floor must not be slower than any observed run)."""
+        return max(self.peak_gflops, self.peak_gflops_1thread)
+
     def for_shape(self, k: int, n: int) -> float:
         return self.shape_gflops[shape_key(k, n)]
 
@@ -277,8 +283,9 @@ def shape_key(k: int, n: int) -> str:
     return f"{DEFAULT_BLOCK_ROWS}x{k}x{n}"
 
 
-def _best_time(fn, min_time_s: float, min_runs: int = 3) -> float:
-    """The fastest of repeated runs of `fn` (at least `min_runs`, about `min_time_s` in all)."""
+def _best_time(fn, min_time_s: float, min_runs: int = 10) -> float:
+    """The fastest of repeated runs of `fn` (at least `min_runs`, about `min_time_s` in all):
+    the minimum, because interruptions only ever add time."""
     fn()  # warm-up
     best, spent, runs = math.inf, 0.0, 0
     while runs < min_runs or spent < min_time_s:
@@ -335,7 +342,7 @@ def backbone_shapes(model: ISBNet) -> list[tuple[int, int]]:
 # ------------------------------------------------------------------------------ floors
 def floor(cost: StageCost, machine: MachineThroughput) -> dict[str, float]:
     """Seconds: compute at the peak, memory at the copy bandwidth, the floor (their max)."""
-    compute = (2.0 * cost.macs + cost.other_flops) / (machine.peak_gflops * 1e9)
+    compute = (2.0 * cost.macs + cost.other_flops) / (machine.best_peak_gflops * 1e9)
     memory = cost.min_bytes / (machine.bandwidth_gbs * 1e9)
     return {"compute_s": compute, "memory_s": memory, "floor_s": max(compute, memory)}
 
@@ -346,7 +353,7 @@ def backbone_shape_floor_s(cost: StageCost, machine: MachineThroughput) -> float
     convs = cost.detail["convs"]
     t = sum(2.0 * c["macs"] / (machine.for_shape(c["c_in"], c["c_out"]) * 1e9) for c in convs)
     rest = cost.detail["head_macs"] + cost.detail["mask_tower_macs"]
-    return t + 2.0 * rest / (machine.peak_gflops * 1e9)
+    return t + 2.0 * rest / (machine.best_peak_gflops * 1e9)
 
 
 def floors_table(costs: dict[str, StageCost], machine: MachineThroughput) -> dict[str, dict[str, float]]:
