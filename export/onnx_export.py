@@ -83,18 +83,22 @@ def export_stage(model: ISBNet, name: str, path: Path, opset: int = DEFAULT_OPSE
         dynamic = (dynamic,)
     with warnings.catch_warnings(), _quiet_exporter():
         warnings.simplefilter("ignore")  # exporter chatter (deprecations, dim renames)
-        program = torch.onnx.export(
-            module,
-            args,
-            dynamo=True,
-            opset_version=opset,
-            dynamic_shapes=dynamic,
-            custom_translation_table=translation_table(),
-            input_names=[s.name for s in inputs],
-            output_names=[s.name for s in outputs],
-            optimize=True,
-            verbose=False,
-        )
+        try:
+            program = torch.onnx.export(
+                module,
+                args,
+                dynamo=True,
+                opset_version=opset,
+                dynamic_shapes=dynamic,
+                custom_translation_table=translation_table(),
+                input_names=[s.name for s in inputs],
+                output_names=[s.name for s in outputs],
+                optimize=True,
+                verbose=False,
+            )
+        except Exception as e:  # noqa: BLE001 - the exporter raises many types; report one line
+            first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+            raise ExportError(f"stage {name!r}: torch.onnx.export failed: {first}") from e
     proto = finalize(program.model_proto, name, inputs, outputs, opset)
     onnx.save_model(proto, str(path))
     return proto

@@ -124,3 +124,18 @@ def test_inferred_config_and_replacement(tmp_path, capsys, light_paths, light_ex
         import tensorrt  # noqa: F401
     except ImportError:
         assert "TensorRT is not installed" in stdout
+
+
+def test_exporter_crash_is_one_line(tmp_path, light_model, monkeypatch):
+    """An exception inside torch.onnx.export becomes an ExportError naming the stage."""
+    from isbnet_trt.export import onnx_export
+
+    def boom(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise RuntimeError("Failed to export the model with torch.export.\nlong details")
+
+    monkeypatch.setattr(onnx_export.torch.onnx, "export", boom)
+    with pytest.raises(
+        build.ExportError, match=r"^stage 'aggregator': torch.onnx.export failed: Failed to export"
+    ):
+        onnx_export.export_stage(light_model, "aggregator", tmp_path / "a.onnx")
+    assert not (tmp_path / "a.onnx").exists()
