@@ -21,7 +21,11 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "rest", None) is None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:  # argparse hands a delegated command's leading options back as unknown: give them back
+        args.rest = extra + args.rest
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE

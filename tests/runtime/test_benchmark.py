@@ -214,3 +214,12 @@ def test_cli_arguments_are_checked(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--repeat", "0", "--ckpt", str(Path("x.pth")), "--config", "x.yaml"])
     assert "--repeat" in capsys.readouterr().err
+
+
+def test_isbnet_trt_benchmark_passes_options_through(capsys):
+    """`isbnet-trt benchmark --opt ...`: the options reach this module's parser."""
+    from isbnet_trt.runtime import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["benchmark", "--repeat", "0", "--points", "1000"])
+    assert "--repeat must be >= 1" in capsys.readouterr().err
