@@ -16,9 +16,10 @@ the reference run recorded, never from a table of constants):
 Machine (`measure_machine`): fp32 `torch.mm` throughput on large square matrices (the peak) and
 on the backbone's shapes (a block of `DEFAULT_BLOCK_ROWS` rows × C_in @ C_in × C_out), and the
 copy bandwidth of a large tensor. The floor of a stage is max(2·MACs / peak + other FLOPs /
-peak, min_bytes / bandwidth), peak = the better of the run's threads and one thread: no
-implementation on this machine can beat it. The backbone also gets a "shape floor" where each
-conv runs at the throughput measured for its own GEMM shape.
+peak, min_bytes / bandwidth), peak = the best GEMM throughput measured (square at the run's
+threads or one thread, or any backbone shape): no implementation on this machine can beat it.
+The backbone also gets a "shape floor" where each conv runs at the throughput measured for its
+own GEMM shape.
 """
 
 from __future__ import annotations
@@ -272,8 +273,9 @@ class MachineThroughput:
 
     @property
     def best_peak_gflops(self) -> float:
-        """The best the machine showed (a floor must not be slower than any observed run)."""
-        return max(self.peak_gflops, self.peak_gflops_1thread)
+        """The best fp32 GEMM throughput the machine showed, square or backbone shape (a floor
+        must not be slower than any observed run)."""
+        return max(self.peak_gflops, self.peak_gflops_1thread, *self.shape_gflops.values())
 
     def for_shape(self, k: int, n: int) -> float:
         return self.shape_gflops[shape_key(k, n)]

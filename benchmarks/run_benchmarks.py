@@ -185,8 +185,8 @@ def cost_markdown(result: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {v:.0f}" for k, v in m["shape_gflops"].items())
         + ".",
         "",
-        "Floor = max(2·MAC / peak + FPS FLOP / peak, compulsory bytes / bandwidth), peak = the better of the "
-        "two peaks above; shape floor (backbone) = "
+        "Floor = max(2·MAC / peak + FPS FLOP / peak, compulsory bytes / bandwidth), peak = the best GEMM "
+        "throughput above; shape floor (backbone) = "
         "each conv at its own GEMM shape's measured throughput. Cells: measured median / floor.",
         "",
     ]
