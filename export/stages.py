@@ -180,7 +180,12 @@ class BackboneStage(nn.Module):
         def spp_mean(v: Tensor) -> Tensor:  # official scatter_mean over superpoints
             if voxel_spps is None:
                 return v
-            sums = v.new_zeros(spp_voxel_counts.shape[0], v.shape[1]).index_add(0, voxel_spps, v)
+            # scatter_add -> ScatterElements(add), which onnxruntime runs in row order like torch's
+            # index_add_ (bit-identical sums). index_add would export to ScatterND(add), which
+            # onnxruntime splits over threads: sums then change from run to run, and were seen
+            # wrong (lost updates) with 2 threads.
+            index = voxel_spps.unsqueeze(1).expand(-1, v.shape[1])
+            sums = v.new_zeros(spp_voxel_counts.shape[0], v.shape[1]).scatter_add(0, index, v)
             return sums / spp_voxel_counts.clamp(min=1).unsqueeze(1)
 
         spp_probs = spp_mean(F.softmax(semantic_scores, dim=1))

@@ -143,3 +143,16 @@ def test_fewer_candidates_than_queries(fast_stages, light_model):
     assert torch.allclose(
         out.mask_logits, ref.mask_logits, rtol=1e-4, atol=1e-4 * ref.mask_logits.abs().max()
     )
+
+
+@needs_fast
+def test_runs_are_bit_identical(light_export, light_model):
+    """Two threads, repeated runs: every stage output identical. (onnxruntime's ScatterND(add)
+    splits rows over threads; the superpoint means must not use it.)"""
+    stages = OnnxRuntimeStages(light_export, kernels="fast", threads=2)
+    room = generate_room(30_000, seed=21)
+    scene = prepare_scene(room.points, room.superpoints, light_model.cfg)
+    first, second = {}, {}
+    forward_test(stages, scene, light_model.cfg, trace=first)
+    forward_test(stages, scene, light_model.cfg, trace=second)
+    assert stage_errors(first, second) == dict.fromkeys(stage_errors(first, second), 0.0)
