@@ -165,6 +165,28 @@ class BackboneStage(nn.Module):
         self.corners = _fold_mlp(model.offset_vertices_linear)
         self.mask_tower = nn.Sequential(*_fold_conv_bn_relu(model.mask_tower))
 
+    @staticmethod
+    def _spp_means(values: list[Tensor], voxel_spps: Tensor, counts: Tensor) -> list[Tensor]:
+        """Per-superpoint means of `(M, C_i)` tensors (official scatter_mean; empty -> 0).
+
+        Rows sorted by superpoint (a stable sort), float64 prefix sums, differences at the
+        segment ends: deterministic and within an ulp of the exact mean. Not ScatterND(add)
+        (`index_add`'s export), which onnxruntime splits over threads: its sums changed from run
+        to run and, with two threads, lost updates (wrong means, flipped foreground masks); nor
+        ScatterElements(add) (`scatter_add`), correct but ~5x slower (per-element index math).
+        """
+        # TopK of all rows, smallest first: ONNX TopK breaks ties by index (a stable sort).
+        order = torch.topk(voxel_spps, voxel_spps.shape[0], largest=False, sorted=True).indices
+        ends = torch.cumsum(counts.long(), dim=0)  # (S,) exclusive end of each segment
+        bounds = torch.cat([ends.new_zeros(1), ends])  # (S + 1,)
+        out = []
+        for v in values:  # index_select exports to Gather (tensor indexing: the slower GatherND)
+            prefix = torch.cumsum(torch.index_select(v, 0, order).double(), dim=0)
+            prefix = torch.cat([prefix.new_zeros(1, v.shape[1]), prefix])  # row j = sum of rows < j
+            sums = torch.index_select(prefix, 0, bounds[1:]) - torch.index_select(prefix, 0, bounds[:-1])
+            out.append((sums / counts.double().clamp(min=1).unsqueeze(1)).float())
+        return out
+
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
         """Inputs in `backbone_io` order (their number depends on the config)."""
         if self.use_spp:
@@ -177,23 +199,14 @@ class BackboneStage(nn.Module):
         corners_offset = self.corners(feats)
         box_preds = corners_offset + voxel_coords_float.repeat(1, 2)
 
-        def spp_mean(v: Tensor) -> Tensor:  # official scatter_mean over superpoints
-            if voxel_spps is None:
-                return v
-            # scatter_add -> ScatterElements(add), which onnxruntime runs in row order like torch's
-            # index_add_ (bit-identical sums). index_add would export to ScatterND(add), which
-            # onnxruntime splits over threads: sums then change from run to run, and were seen
-            # wrong (lost updates) with 2 threads.
-            index = voxel_spps.unsqueeze(1).expand(-1, v.shape[1])
-            sums = v.new_zeros(spp_voxel_counts.shape[0], v.shape[1]).scatter_add(0, index, v)
-            return sums / spp_voxel_counts.clamp(min=1).unsqueeze(1)
-
-        spp_probs = spp_mean(F.softmax(semantic_scores, dim=1))
+        probs = F.softmax(semantic_scores, dim=1)
+        pooled = [probs, voxel_coords_float, box_preds, feats]
+        if voxel_spps is not None:  # official scatter_mean over superpoints, all four at once
+            pooled = self._spp_means(pooled, voxel_spps, spp_voxel_counts)
+        spp_probs, spp_coords, spp_boxes, spp_feats = pooled
         spp_fg = spp_probs[:, self.label_shift :].amax(dim=1) >= self.thresh  # == any(p >= thresh)
         object_mask = spp_fg if voxel_spps is None else spp_fg[voxel_spps]
-        spp_coords = spp_mean(voxel_coords_float)
-        spp_boxes = spp_mean(box_preds)
-        mask_features = self.mask_tower(spp_mean(feats))
+        mask_features = self.mask_tower(spp_feats)
         return (
             feats,
             semantic_scores,
