@@ -56,6 +56,8 @@ def _example(spec: TensorSpec, sizes: dict[str, int], gen: torch.Generator) -> t
         return torch.randn(shape, generator=gen)
     if spec.dtype == "int32":  # kernel maps: any in-range values (-1 .. n_in - 1)
         return torch.randint(-1, 100, shape, generator=gen, dtype=torch.int32)
+    if spec.name == "spp_order":  # a permutation of the voxels
+        return torch.randperm(shape[0], generator=gen)
     if spec.dtype == "int64":  # voxel_spps: every superpoint id below S
         return torch.randint(0, sizes["n_superpoints"], shape, generator=gen, dtype=torch.int64)
     raise ValueError(f"no example for dtype {spec.dtype}")

@@ -146,8 +146,9 @@ class BackboneStage(nn.Module):
     """`ISBNet.backbone`: U-Net, point-wise heads, foreground mask, superpoint pooling, mask tower.
 
     Inputs: voxel_feats `(M, in_channels)` float32, voxel_coords_float `(M, 3)` float32, then with
-    superpoint pooling voxel_spps `(M,)` int64 and spp_voxel_counts `(S,)` float32 (voxels per
-    superpoint: `bincount(voxel_spps, minlength=S)`), then the kernel maps, int32, per level l:
+    superpoint pooling voxel_spps `(M,)` int64, spp_order `(M,)` int64 (a stable argsort of
+    voxel_spps) and spp_voxel_counts `(S,)` float32 (voxels per superpoint,
+    `bincount(voxel_spps, minlength=S)`), then the kernel maps, int32, per level l:
     `subm_map_l (M_l, 27)`, and below the last level `down_map_l (M_{l+1}, 8)`, `up_map_l (M_l, 8)`.
     Outputs: see `stage_io`. centroid_offset and box_conf (training targets) are not computed.
     """
@@ -166,18 +167,20 @@ class BackboneStage(nn.Module):
         self.mask_tower = nn.Sequential(*_fold_conv_bn_relu(model.mask_tower))
 
     @staticmethod
-    def _spp_means(values: list[Tensor], voxel_spps: Tensor, counts: Tensor) -> list[Tensor]:
+    def _spp_means(values: list[Tensor], order: Tensor, counts: Tensor) -> list[Tensor]:
         """Per-superpoint means of `(M, C_i)` tensors (official scatter_mean; empty -> 0).
 
-        Rows sorted by superpoint (a stable sort), float64 prefix sums, differences at the
-        segment ends: deterministic and within an ulp of the exact mean. Not ScatterND(add)
-        (`index_add`'s export), which onnxruntime splits over threads: its sums changed from run
-        to run and, with two threads, lost updates (wrong means, flipped foreground masks); nor
-        ScatterElements(add) (`scatter_add`), correct but ~5x slower (per-element index math).
+        order `(M,)`: the voxels sorted by superpoint (input `spp_order`); counts `(S,)` float32.
+        Prefix sums in float64 over the sorted rows, differences at the segment ends: exact to
+        an ulp, deterministic, and made of ops TensorRT parses (Gather, CumSum). Not
+        `index_add` (ScatterND(add)): onnxruntime splits its rows over threads, and with two
+        threads the sums changed from run to run and even lost updates (wrong means, flipped
+        foreground masks); TensorRT parses no ScatterND reduction either. `scatter_add`
+        (ScatterElements(add)) is correct in onnxruntime but ~4x slower, and TensorRT rejects
+        it with more rows than superpoints.
         """
-        # TopK of all rows, smallest first: ONNX TopK breaks ties by index (a stable sort).
-        order = torch.topk(voxel_spps, voxel_spps.shape[0], largest=False, sorted=True).indices
-        ends = torch.cumsum(counts.long(), dim=0)  # (S,) exclusive end of each segment
+        # Segment bounds as float32 prefix sums of integer counts: exact below 2^24 voxels.
+        ends = torch.cumsum(counts, dim=0).long()
         bounds = torch.cat([ends.new_zeros(1), ends])  # (S + 1,)
         out = []
         for v in values:  # index_select exports to Gather (tensor indexing: the slower GatherND)
@@ -190,9 +193,9 @@ class BackboneStage(nn.Module):
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
         """Inputs in `backbone_io` order (their number depends on the config)."""
         if self.use_spp:
-            voxel_feats, voxel_coords_float, voxel_spps, spp_voxel_counts, *maps = inputs
+            voxel_feats, voxel_coords_float, voxel_spps, spp_order, spp_voxel_counts, *maps = inputs
         else:
-            (voxel_feats, voxel_coords_float, *maps), voxel_spps, spp_voxel_counts = inputs, None, None
+            (voxel_feats, voxel_coords_float, *maps), voxel_spps = inputs, None
         x = _sparse_conv(voxel_feats, maps[0], self.w_in)
         feats = F.relu(self.out_bn(self.unet(x, maps)))
         semantic_scores = self.semantic(feats)
@@ -202,7 +205,7 @@ class BackboneStage(nn.Module):
         probs = F.softmax(semantic_scores, dim=1)
         pooled = [probs, voxel_coords_float, box_preds, feats]
         if voxel_spps is not None:  # official scatter_mean over superpoints, all four at once
-            pooled = self._spp_means(pooled, voxel_spps, spp_voxel_counts)
+            pooled = self._spp_means(pooled, spp_order, spp_voxel_counts)
         spp_probs, spp_coords, spp_boxes, spp_feats = pooled
         spp_fg = spp_probs[:, self.label_shift :].amax(dim=1) >= self.thresh  # == any(p >= thresh)
         object_mask = spp_fg if voxel_spps is None else spp_fg[voxel_spps]
@@ -338,7 +341,11 @@ def backbone_io(cfg: ModelConfig) -> tuple[list[TensorSpec], list[TensorSpec]]:
         TensorSpec("voxel_coords_float", "float32", (m, 3)),
     ]
     if cfg.use_spp_pool:
-        inputs += [TensorSpec("voxel_spps", "int64", (m,)), TensorSpec("spp_voxel_counts", "float32", (s,))]
+        inputs += [
+            TensorSpec("voxel_spps", "int64", (m,)),
+            TensorSpec("spp_order", "int64", (m,)),
+            TensorSpec("spp_voxel_counts", "float32", (s,)),
+        ]
     for lvl in range(cfg.num_blocks):
         inputs.append(TensorSpec(f"subm_map_{lvl}", "int32", (level_dim(lvl), 27)))
         if lvl < cfg.num_blocks - 1:

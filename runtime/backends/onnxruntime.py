@@ -118,6 +118,7 @@ class OnnxRuntimeStages:
             spps = _np(voxel_spps).astype(np.int64, copy=False)
             n_spp = int(spps.max()) + 1 if spps.size else 0
             feeds["voxel_spps"] = spps
+            feeds["spp_order"] = np.argsort(spps, kind="stable")
             feeds["spp_voxel_counts"] = np.bincount(spps, minlength=n_spp).astype(np.float32)
         for lvl, lm in enumerate(maps):
             feeds[f"subm_map_{lvl}"] = _kmap(lm.subm)
