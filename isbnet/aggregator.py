@@ -51,6 +51,35 @@ class Queries:
     inds: Tensor
 
 
+def group(
+    points: Tensor,
+    dims: Tensor,
+    feats: Tensor,
+    centres: Tensor,
+    centre_dims: Tensor,
+    nb: Tensor,
+    radius: float,
+) -> Tensor:
+    """The official grouping: for each centre, its neighbours `nb` `(m, k)` as
+    `[(xyz - centre) / radius, |box dims - centre box dims|, features]` → `(m, k, 6 + C)`.
+
+    points `(N, 3)`, dims `(N, 3)` box sizes, feats `(N, C)`; centres, centre_dims `(m, 3)`.
+    """
+    return torch.cat(
+        [
+            (points[nb] - centres[:, None, :]) / radius,
+            torch.abs(dims[nb] - centre_dims[:, None, :]),
+            feats[nb],
+        ],
+        dim=-1,
+    )
+
+
+def _channel_first(grouped: Tensor) -> Tensor:
+    """`(m, k, C)` → `(1, C, m, k)`, contiguous: the official Conv2d layout."""
+    return grouped[None].permute(0, 3, 1, 2).contiguous()
+
+
 class LocalAggregator(nn.Module):
     def __init__(
         self,
@@ -90,29 +119,14 @@ class LocalAggregator(nn.Module):
 
         # First grouping: neighbours among all points.
         nb = geo.ball_query(locs, fps_locs, self.radius, self.n_neighbor)  # (m, k)
-        grouped = torch.cat(
-            [
-                (locs[nb] - fps_locs[:, None, :]) / self.radius,
-                torch.abs(dim_boxes[nb] - fps_dims[:, None, :]),
-                feats[nb],
-            ],
-            dim=-1,
-        )  # (m, k, C + 6)
-        grouped = grouped[None].permute(0, 3, 1, 2).contiguous()  # (1, C + 6, m, k)
-        new_feats = self.mlp_module1(grouped)
+        grouped = group(locs, dim_boxes, feats, fps_locs, fps_dims, nb, self.radius)  # (m, k, C + 6)
+        new_feats = self.mlp_module1(_channel_first(grouped))
         new_feats = F.max_pool2d(new_feats, kernel_size=[1, new_feats.size(3)]).squeeze(-1)  # (1, 2C, m)
 
         # Second grouping: neighbours among the sampled points themselves.
         nb2 = geo.ball_query(fps_locs, fps_locs, self.radius_post, self.n_neighbor_post)  # (m, k2)
-        grouped2 = torch.cat(
-            [
-                ((fps_locs[nb2] - fps_locs[:, None, :]) / self.radius_post)[None].permute(0, 3, 1, 2),
-                torch.abs(fps_dims[nb2] - fps_dims[:, None, :])[None].permute(0, 3, 1, 2),
-                new_feats[:, :, nb2],
-            ],
-            dim=1,
-        )  # (1, 2C + 6, m, k2)
-        new_feats2 = self.mlp_module2(grouped2)
+        grouped2 = group(fps_locs, fps_dims, new_feats[0].t(), fps_locs, fps_dims, nb2, self.radius_post)
+        new_feats2 = self.mlp_module2(_channel_first(grouped2))
         new_feats2 = F.max_pool2d(new_feats2, kernel_size=[1, new_feats2.size(3)]).squeeze(-1)
         out = self.skip_act(self.mlp_module3(new_feats2) + new_feats)
         return Queries(fps_locs[None], out, fps_boxes[None], fps_inds)
