@@ -16,7 +16,9 @@ GOLDEN = FIXTURES / "golden"
 def require_fixture(path: Path) -> Path:
     """Return `path`, or skip the calling test visibly when the shared fixtures are absent."""
     if not path.exists():
-        pytest.skip(f"shared fixture not found: {path} (set ISBNET_SHARED or place ../shared beside the repo)")
+        pytest.skip(
+            f"shared fixture not found: {path} (set ISBNET_SHARED or place ../shared beside the repo)"
+        )
     return path
 
 

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 import pytest
+
 from isbnet_trt.isbnet.evaluation import (
     IOU_THRESHOLDS,
     EvalResult,

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from isbnet_trt.isbnet.synthetic import (
     CLASS_NAMES,
     IGNORE_INSTANCE,
