@@ -4,7 +4,7 @@ Written by `export.build`, read by the runtimes (onnxruntime backend) and the Te
 (`export.tensorrt_engines.read_manifest`, which reads `stages[].name/onnx` and `dims`).
 
     {
-      "format": "isbnet-trt-export", "format_version": 1, "package_version": "0.1.0",
+      "format": "isbnet-trt-export", "format_version": 2, "package_version": "0.1.0",
       "opset": 17,
       "custom_ops": {"domain": "isbnet", "version": 1, "ops": [...]},
       "config": ModelConfig.to_dict(),
@@ -13,7 +13,8 @@ Written by `export.build`, read by the runtimes (onnxruntime backend) and the Te
       "dims": {"n_voxels": [min, opt, max], ...},      # ranges of the symbolic dims
       "stages": [{"name": "backbone", "onnx": "backbone.onnx", "sha256": "...",
                   "inputs": [{"name", "dtype", "dims"}], "outputs": [...]},
-                 {"name": "aggregator", ...}, {"name": "decoder_192", "n_sample": 192, ...}, ...]
+                 {"name": "aggregator", ...}, {"name": "decoder_192", "n_sample": 192, ...}, ...,
+                 {"name": "mask_head", ...}]
     }
 
 A reader accepts only `format_version == FORMAT_VERSION`: any change to the stage graphs' I/O or
@@ -32,7 +33,7 @@ from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
 
 FORMAT = "isbnet-trt-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the dynamic convolution left the decoders for the chunkable mask_head
 MANIFEST_NAME = "manifest.json"
 
 #: [min, opt, max] of every symbolic dim (TensorRT optimisation profiles). opt: a 150k-point
@@ -50,6 +51,8 @@ def dim_ranges(cfg: ModelConfig) -> dict[str, list[int]]:
     dims["n_fg"] = [1, 90_000, _MAX_VOXELS]
     n_pa1 = cfg.instance_head.n_sample_pa1
     dims["n_cand"] = [1, n_pa1, n_pa1]
+    most = max(cfg.n_sample_rounds)  # the runtime's mask-head chunks hold at most one round's queries
+    dims["n_queries"] = [1, most, most]
     return dims
 
 
@@ -134,10 +137,10 @@ def read_manifest(directory: str | Path) -> Manifest:
     missing = [s.path.name for s in stages.values() if not s.path.is_file()]
     if missing:
         raise ManifestError(f"{directory} lacks stage files: {', '.join(missing)}")
-    needed = {"backbone", "aggregator"}
+    needed = {"backbone", "aggregator", "mask_head"}
     if not needed <= stages.keys() or not any(s.n_sample for s in stages.values()):
         raise ManifestError(
-            f"{path} lacks stages (has {sorted(stages)}; needs backbone, aggregator, decoder_<n>)"
+            f"{path} lacks stages (has {sorted(stages)}; needs backbone, aggregator, decoder_<n>, mask_head)"
         )
     return Manifest(directory, cfg, stages, opset, doc)
 

@@ -36,6 +36,7 @@ _EXAMPLE_DIMS = {
     "n_superpoints": 211,
     "n_fg": 2503,
     "n_cand": 1999,
+    "n_queries": 157,
 }
 
 

@@ -10,8 +10,10 @@ model's stage method computes, in a traceable form:
   (`spp_voxel_counts`, also the mean's divisor), so no output size depends on values;
 * BatchNorms right after a linear map are folded into it (sparse convs, linears, 1x1 convs):
   one pass over the voxels less per BN, and the custom ops are untouched;
-* the dynamic convolution runs all queries at once (no chunking loop) and splits its first
-  layer into a superpoint-independent part, so the `(q, D + 6, S)` input is never built.
+* the dynamic convolution is its own stage (`mask_head`), called by the runtime on chunks of
+  queries so that its `(q, S, D)` intermediates stay bounded when S is large (no superpoints,
+  STPLS3D's voxel masks); its first layer is split into a geometry part and a superpoint-feature
+  part, so the `(q, D + 6, S)` input is never built.
 
 The float results equal the reference's up to float32 rounding (folding and summation order);
 index outputs are identical. Stage I/O (names, dtypes, symbolic dims): `STAGE_IO` via
@@ -240,12 +242,12 @@ class AggregatorStage(nn.Module):
 
 # -------------------------------------------------------------------------------- decoder
 class DecoderStage(nn.Module):
-    """`ISBNet.decoder` for one `n_sample`: aggregator 2 over the candidates, instance heads,
-    dynamic convolution over the superpoints.
+    """`ISBNet.decoder` for one `n_sample` up to the mask head: aggregator 2 over the candidates
+    and the instance heads.
 
-    Inputs: cand_locs `(n, 3)`, cand_feats `(n, 2C)`, cand_boxes `(n, 6)`, mask_features `(S, D)`,
-    spp_coords `(S, 3)`, spp_boxes `(S, 6)`. Outputs for q = min(n_sample, n) queries: cand_inds
-    int64, cls_logits, conf_logits, box_preds, mask_logits `(q, S)`, fg bool.
+    Inputs: cand_locs `(n, 3)`, cand_feats `(n, 2C)`, cand_boxes `(n, 6)`. Outputs for
+    q = min(n_sample, n) queries: cand_inds int64, cls_logits, conf_logits, box_preds, fg bool,
+    controllers `(q, P)` (the dynamic-conv parameters for `MaskHeadStage`).
     """
 
     def __init__(self, model: ISBNet, n_sample: int) -> None:
@@ -260,55 +262,58 @@ class DecoderStage(nn.Module):
             model.inst_box_head,
         )
         self.mask_head = model.inst_mask_head
-        self.weight_nums, self.bias_nums = list(model.weight_nums), list(model.bias_nums)
-        d = model.cfg.mask_dim_out
-        self.widths = [d + 6] + ([d, d // 2, 1] if len(self.weight_nums) == 3 else [d, 1])
         self.geo = ExportGeometry()
 
-    def forward(
-        self,
-        cand_locs: Tensor,
-        cand_feats: Tensor,
-        cand_boxes: Tensor,
-        mask_features: Tensor,
-        spp_coords: Tensor,
-        spp_boxes: Tensor,
-    ) -> tuple[Tensor, ...]:
+    def forward(self, cand_locs: Tensor, cand_feats: Tensor, cand_boxes: Tensor) -> tuple[Tensor, ...]:
         q = self.pa2(cand_locs, cand_feats, cand_boxes, self.geo, n_sample=self.n_sample)
         feats = self.shared(q.feats)  # (1, dec, q)
         cls_logits = self.sem_head(feats)[0].t()
         conf_logits = self.conf_head(feats)[0, 0]
-        locs = q.locs[0]
-        box_preds = self.box_head(feats)[0].t() + locs.repeat(1, 2)
+        box_preds = self.box_head(feats)[0].t() + q.locs[0].repeat(1, 2)
         fg = torch.argmax(cls_logits, dim=1) < self.n_classes
         controllers = self.mask_head(feats)[0].t()  # (q, n_params)
-        mask_logits = self._dynamic_conv(controllers, locs, box_preds, mask_features, spp_coords, spp_boxes)
-        return q.inds, cls_logits, conf_logits, box_preds, mask_logits, fg
+        return q.inds, cls_logits, conf_logits, box_preds, fg, controllers
 
-    def _dynamic_conv(
+
+class MaskHeadStage(nn.Module):
+    """`ISBNet.dynamic_conv` for k queries over all superpoints (voxels without pooling).
+
+    Inputs: controllers `(k, P)`, query_locs `(k, 3)` (the queries' candidate locations),
+    query_boxes `(k, 6)` (their box_preds), mask_features `(S, D)`, spp_coords `(S, 3)`,
+    spp_boxes `(S, 6)`. Output: mask_logits `(k, S)`. Each query's row depends on that query
+    only, so the runtime may call it on any split of the queries.
+    """
+
+    def __init__(self, model: ISBNet) -> None:
+        super().__init__()
+        self.weight_nums, self.bias_nums = list(model.weight_nums), list(model.bias_nums)
+        d = model.cfg.mask_dim_out
+        self.widths = [d + 6] + ([d, d // 2, 1] if len(self.weight_nums) == 3 else [d, 1])
+
+    def forward(
         self,
         controllers: Tensor,
-        locs: Tensor,
-        boxes: Tensor,
+        query_locs: Tensor,
+        query_boxes: Tensor,
         mask_features: Tensor,
         spp_coords: Tensor,
         spp_boxes: Tensor,
     ) -> Tensor:
-        """`ISBNet.dynamic_conv` on `(q, S, C)` layouts: layer 1 is `geometry @ W[:6] +
-        mask_features @ W[6:]` (the same sum as the official `(q, D + 6, S)` input, split)."""
+        """Layer 1 is `geometry @ W[:6] + mask_features @ W[6:]` (the same sum as the official
+        `(q, D + 6, S)` input, split); ReLU between layers, no bias in the last (official)."""
         n = len(self.weight_nums)
         parts = torch.split(controllers, self.weight_nums + self.bias_nums, dim=1)
         ws = [parts[i].reshape(-1, self.widths[i], self.widths[i + 1]) for i in range(n)]
-        bs = [parts[n + i].unsqueeze(1) for i in range(n)]  # (q, 1, C_out)
-        rel_coords = locs.unsqueeze(1) - spp_coords.unsqueeze(0)  # (q, S, 3)
-        q_dims = boxes[:, 3:] - boxes[:, :3]
+        bs = [parts[n + i].unsqueeze(1) for i in range(n)]  # (k, 1, C_out)
+        rel_coords = query_locs.unsqueeze(1) - spp_coords.unsqueeze(0)  # (k, S, 3)
+        q_dims = query_boxes[:, 3:] - query_boxes[:, :3]
         spp_dims = spp_boxes[:, 3:] - spp_boxes[:, :3]
         rel_boxes = torch.abs(q_dims.unsqueeze(1) - spp_dims.unsqueeze(0))
-        geometry = torch.cat([rel_coords, rel_boxes], dim=2)  # (q, S, 6)
+        geometry = torch.cat([rel_coords, rel_boxes], dim=2)  # (k, S, 6)
         x = F.relu(geometry @ ws[0][:, :6] + mask_features @ ws[0][:, 6:] + bs[0])
         for i in range(1, n - 1):
             x = F.relu(x @ ws[i] + bs[i])
-        return (x @ ws[n - 1]).squeeze(2)  # no bias in the last layer (official)
+        return (x @ ws[n - 1]).squeeze(2)
 
 
 # -------------------------------------------------------------------------------- I/O specs
@@ -381,33 +386,52 @@ def aggregator_io(cfg: ModelConfig) -> tuple[list[TensorSpec], list[TensorSpec]]
 
 
 def decoder_io(cfg: ModelConfig, n_sample: int) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    n, s = "n_cand", ("n_superpoints" if cfg.use_spp_pool else "n_voxels")
+    n, c = "n_cand", cfg.channels
     q = f"min({n_sample}, n_cand)"
-    c, d = cfg.channels, cfg.mask_dim_out
     inputs = [
         TensorSpec("cand_locs", "float32", (n, 3)),
         TensorSpec("cand_feats", "float32", (n, 2 * c)),
         TensorSpec("cand_boxes", "float32", (n, 6)),
-        TensorSpec("mask_features", "float32", (s, d)),
-        TensorSpec("spp_coords", "float32", (s, 3)),
-        TensorSpec("spp_boxes", "float32", (s, 6)),
     ]
     outputs = [
         TensorSpec("cand_inds", "int64", (q,)),
         TensorSpec("cls_logits", "float32", (q, cfg.instance_classes + 1)),
         TensorSpec("conf_logits", "float32", (q,)),
         TensorSpec("box_preds", "float32", (q, 6)),
-        TensorSpec("mask_logits", "float32", (q, s)),
         TensorSpec("fg", "bool", (q,)),
+        TensorSpec("controllers", "float32", (q, dynamic_conv_params(cfg))),
     ]
     return inputs, outputs
 
 
+def mask_head_io(cfg: ModelConfig) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    k, s, d = "n_queries", ("n_superpoints" if cfg.use_spp_pool else "n_voxels"), cfg.mask_dim_out
+    inputs = [
+        TensorSpec("controllers", "float32", (k, dynamic_conv_params(cfg))),
+        TensorSpec("query_locs", "float32", (k, 3)),
+        TensorSpec("query_boxes", "float32", (k, 6)),
+        TensorSpec("mask_features", "float32", (s, d)),
+        TensorSpec("spp_coords", "float32", (s, 3)),
+        TensorSpec("spp_boxes", "float32", (s, 6)),
+    ]
+    return inputs, [TensorSpec("mask_logits", "float32", (k, s))]
+
+
+def dynamic_conv_params(cfg: ModelConfig) -> int:
+    """Parameters per query of the box-aware dynamic convolution (the mask head's output width)."""
+    d, layers = cfg.mask_dim_out, cfg.instance_head.num_dyco_layer
+    widths = [d + 6] + ([d, d // 2, 1] if layers == 3 else [d, 1])
+    # weights and biases of every layer (the last layer's bias is predicted but unused, official)
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
 def stage_io(cfg: ModelConfig) -> dict[str, tuple[list[TensorSpec], list[TensorSpec]]]:
-    """Stage name -> (inputs, outputs), in graph order: backbone, aggregator, decoder_<n>..."""
+    """Stage name -> (inputs, outputs), in graph order: backbone, aggregator, decoder_<n>...,
+    mask_head."""
     io = {"backbone": backbone_io(cfg), "aggregator": aggregator_io(cfg)}
     for n in sorted(set(cfg.n_sample_rounds), reverse=True):
         io[decoder_name(n)] = decoder_io(cfg, n)
+    io["mask_head"] = mask_head_io(cfg)
     return io
 
 
@@ -419,4 +443,6 @@ def stage_module(model: ISBNet, name: str) -> nn.Module:
         return AggregatorStage(model).eval()
     if name.startswith("decoder_"):
         return DecoderStage(model, int(name.removeprefix("decoder_"))).eval()
+    if name == "mask_head":
+        return MaskHeadStage(model).eval()
     raise ValueError(f"unknown stage {name!r}")

@@ -35,6 +35,12 @@ from isbnet_trt.isbnet.sparse_conv import LevelPairs, SubMConv3d
 _DYCO_CHUNK_FLOATS = 64 * 1024 * 1024
 
 
+def dynamic_conv_chunk(n_superpoints: int, mask_dim: int) -> int:
+    """Queries per chunk of the dynamic convolution over `n_superpoints` (its `(q, D + 6, S)`
+    input stays under `_DYCO_CHUNK_FLOATS`); shared by the reference and the runtimes."""
+    return max(1, _DYCO_CHUNK_FLOATS // max(1, (mask_dim + 6) * n_superpoints))
+
+
 @dataclass
 class BackboneOutputs:
     """Per voxel (M voxels) and per superpoint (S superpoints; S = M without pooling), float32.
@@ -238,7 +244,7 @@ class ISBNet(nn.Module):
         """
         weights, biases = self.parse_dynamic_params(controllers)
         q, s = controllers.shape[0], mask_features.shape[0]
-        chunk = max(1, _DYCO_CHUNK_FLOATS // max(1, (mask_features.shape[1] + 6) * s))
+        chunk = dynamic_conv_chunk(s, mask_features.shape[1])
         x_spp = mask_features.t()[None]  # (1, D, S)
         spp_dims = spp_boxes[:, 3:] - spp_boxes[:, :3]
         out = []

@@ -34,7 +34,7 @@ from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps
-from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
+from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, dynamic_conv_chunk
 from isbnet_trt.plugins import onnxruntime_ops
 
 Kernels = Literal["auto", "fast", "bodies"]
@@ -135,18 +135,39 @@ class OnnxRuntimeStages:
         return Queries(q_locs[None], q_feats.t()[None], q_boxes[None], inds)
 
     def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
-        n_cand = cand.locs.shape[1]
+        cand_locs = _np(cand.locs[0])
         feeds = {
-            "cand_locs": _np(cand.locs[0]),
+            "cand_locs": cand_locs,
             "cand_feats": _np(cand.feats[0].t()),
             "cand_boxes": _np(cand.boxes[0]),
+        }
+        decoder = self._decoder_for(n_sample, len(cand_locs))
+        inds, cls_logits, conf_logits, box_preds, fg, controllers = self._run(decoder, feeds)
+        mask_logits = self._mask_logits(controllers, cand_locs[inds], box_preds, bb)
+        out = (inds, cls_logits, conf_logits, box_preds, mask_logits, fg)
+        return DecoderOutputs(*(torch.from_numpy(a) for a in out))
+
+    def _mask_logits(
+        self, controllers: np.ndarray, locs: np.ndarray, boxes: np.ndarray, bb: BackboneOutputs
+    ) -> np.ndarray:
+        """The mask head over the queries in chunks, so that its `(k, S, D)` intermediates stay
+        bounded however many superpoints (or voxels, without pooling) there are."""
+        spp = {
             "mask_features": _np(bb.mask_features),
             "spp_coords": _np(bb.spp_coords),
             "spp_boxes": _np(bb.spp_boxes),
         }
-        out = [torch.from_numpy(a) for a in self._run(self._decoder_for(n_sample, n_cand), feeds)]
-        inds, cls_logits, conf_logits, box_preds, mask_logits, fg = out
-        return DecoderOutputs(inds, cls_logits, conf_logits, box_preds, mask_logits, fg)
+        n_spp, dim = spp["mask_features"].shape
+        step = dynamic_conv_chunk(n_spp, dim)
+        chunks = [
+            self._run(
+                "mask_head",
+                {"controllers": controllers[i : i + step], "query_locs": locs[i : i + step],
+                 "query_boxes": boxes[i : i + step], **spp},
+            )[0]
+            for i in range(0, len(controllers), step)
+        ]  # fmt: skip
+        return np.concatenate(chunks) if chunks else np.zeros((0, n_spp), np.float32)
 
     def _decoder_for(self, n_sample: int, n_cand: int) -> str:
         """The decoder graph giving `n_sample` queries from `n_cand` candidates: the one of that

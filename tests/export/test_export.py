@@ -32,6 +32,7 @@ def test_manifest_describes_the_export(light_export, light_paths):
         "decoder_192",
         "decoder_128",
         "decoder_64",
+        "mask_head",
     ]
     assert {s["name"]: s.get("n_sample") for s in doc["stages"]}["decoder_128"] == 128
     assert len(doc["checkpoint"]["sha256"]) == 64 and len(doc["checkpoint"]["content_digest"]) == 64

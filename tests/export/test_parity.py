@@ -16,6 +16,7 @@ from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.plugins import onnxruntime_ops
+from isbnet_trt.runtime.backends import onnxruntime as ort_backend
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages, OnnxRuntimeStagesError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -143,6 +144,23 @@ def test_fewer_candidates_than_queries(fast_stages, light_model):
     assert torch.allclose(
         out.mask_logits, ref.mask_logits, rtol=1e-4, atol=1e-4 * ref.mask_logits.abs().max()
     )
+
+
+@needs_fast
+def test_mask_head_chunks_change_nothing(fast_stages, light_model, monkeypatch):
+    """The runtime calls the mask head on chunks of queries (bounded memory for many
+    superpoints); any chunking gives the same mask logits."""
+    room = generate_room(20_000, seed=9)
+    scene = prepare_scene(room.points, room.superpoints, light_model.cfg)
+    with torch.no_grad():
+        bb = light_model.backbone(scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps, scene.maps)
+        fg = torch.nonzero(bb.object_mask).view(-1)
+        cand = light_model.aggregate(scene.voxel_coords_float[fg], bb.feats[fg], bb.box_preds[fg])
+        whole = fast_stages.decoder(cand, 192, bb)
+        monkeypatch.setattr(ort_backend, "dynamic_conv_chunk", lambda n_spp, dim: 7)
+        chunked = fast_stages.decoder(cand, 192, bb)
+    assert whole.mask_logits.shape == (192, bb.mask_features.shape[0])
+    assert torch.equal(chunked.mask_logits, whole.mask_logits)
 
 
 @needs_fast
