@@ -233,6 +233,34 @@ def _loadavg() -> list[float] | None:
         return None
 
 
+def cpu_clock() -> tuple[float, float, float] | None:
+    """(wall s, CPU s busy on the whole machine, CPU s of this process and its waited-for
+    children), for `other_cpu_share`; None where /proc/stat is missing."""
+    try:
+        import resource  # Unix only
+
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (ImportError, OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user..steal; guest is inside user
+    own = sum(
+        r.ru_utime + r.ru_stime
+        for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    return time.monotonic(), busy, own
+
+
+def other_cpu_share(start: tuple[float, float, float] | None, cores: int) -> float | None:
+    """Share of the machine's CPU time (0..1) used by other processes since `start`."""
+    end = cpu_clock()
+    if start is None or end is None or end[0] <= start[0]:
+        return None
+    wall, busy, own = (e - s for e, s in zip(end, start, strict=True))
+    return round(max(0.0, busy - own) / (wall * cores), 3)
+
+
 def _version(package: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -284,6 +312,7 @@ def run_benchmark(
     folder, removed afterwards). log: progress lines (default: stderr).
     """
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+    clock = cpu_clock()
     threads = settings.threads or usable_cores()
     requested = list(settings.backends) if settings.backends else default_backends()
     if REFERENCE not in requested:
@@ -322,6 +351,7 @@ def run_benchmark(
         if own_dir:
             shutil.rmtree(work, ignore_errors=True)
     result["machine"]["loadavg_end"] = _loadavg()
+    result["machine"]["other_cpu_share"] = other_cpu_share(clock, result["machine"]["cores"])
     result["notes"] += load_notes(result["machine"])
     return result
 
@@ -517,16 +547,26 @@ def derive(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _share(x: float | None) -> str:
+    return "unknown" if x is None else f"{x:.1%}"
+
+
 def load_notes(machine: dict[str, Any]) -> list[str]:
-    """A warning when the machine was busy (load average vs cores) at the start or the end."""
+    """Warnings when the machine was busy: load average at the start (the end's would count the
+    benchmark itself), and other processes' share of the CPU time during the run."""
     notes = []
-    for when in ("loadavg_start", "loadavg_end"):
-        load = machine.get(when)
-        if load and load[0] > 0.5 * machine["cores"]:
-            notes.append(
-                f"load average {load[0]:.2f} at the {when.split('_')[1]} on {machine['cores']} cores: "
-                "other processes were running, the times are noisy and slow"
-            )
+    load = machine.get("loadavg_start")
+    if load and load[0] > 0.5 * machine["cores"]:
+        notes.append(
+            f"load average {load[0]:.2f} at the start on {machine['cores']} cores: "
+            "other processes were running, the times are noisy and slow"
+        )
+    other = machine.get("other_cpu_share")
+    if other is not None and other > 0.1:
+        notes.append(
+            f"other processes used {other:.0%} of the machine's CPU time during the run: "
+            "the times are noisy and slow"
+        )
     return notes
 
 
@@ -612,6 +652,7 @@ def machine_lines(m: dict[str, Any]) -> list[str]:
         f"| threads | {m['threads']} (torch parallel backend {m.get('torch_parallel')}, "
         f"BLAS {m.get('torch_blas')}) |",
         f"| load average (1/5/15 min) | start {m.get('loadavg_start')}, end {m.get('loadavg_end')} |",
+        f"| CPU used by other processes during the run | {_share(m.get('other_cpu_share'))} |",
         f"| OS / Python | {m['os']} / {m['python']} |",
         f"| libraries | {', '.join(f'{k} {v}' for k, v in pk.items())} |",
         f"| isbnet-trt | {m['isbnet_trt']} (git {m.get('git_commit')}), {m['date_utc']} |",

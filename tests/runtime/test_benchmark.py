@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +139,21 @@ def test_summary_and_cells():
         "intel-xeon-e5-2690-v4-8c"
     )
     assert bench.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "loadavg_end": [0.1, 0, 0]})
+    # the end's load average is the benchmark's own: only other processes' CPU share counts
+    assert not bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "loadavg_end": [1.9, 1, 1]})
+    assert bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "other_cpu_share": 0.4})
+
+
+def test_own_children_are_not_other_processes():
+    """The workers' CPU time (waited-for children) counts as the benchmark's own."""
+    start = bench.cpu_clock()
+    if start is None:
+        pytest.skip("no /proc/stat or resource module")
+    subprocess.run([sys.executable, "-c", "import time\nwhile time.process_time() < 0.5: pass"], check=True)
+    end = bench.cpu_clock()
+    assert end[2] - start[2] >= 0.5  # own CPU seconds include the child's
+    assert end[1] - start[1] >= 0.45  # and the machine saw them as busy
+    assert bench.other_cpu_share(start, os.cpu_count() or 1) is not None
 
 
 def test_instances_round_trip_and_digest(tmp_path):
