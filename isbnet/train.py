@@ -146,7 +146,7 @@ def train(args: argparse.Namespace) -> int:
         model.load_state_dict(read_state_dict(args.init), strict=True)
         _log(f"initialised from {args.init}")
     dist = _room_dist(args)
-    aug = AugmentOptions()
+    aug = AugmentOptions(recolour_prob=args.recolour_prob)
     total_steps = sum(p.steps for p in phases)
     done = sum(p.steps for p in phases[:phase_idx]) + step
     _log(f"config {args.config}: {sum(p.numel() for p in model.parameters())} parameters; phases {phases}")
@@ -272,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--min-points", type=int, default=30_000)
     g.add_argument("--max-points", type=int, default=150_000)
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--recolour-prob",
+        type=float,
+        default=0.0,
+        help="share of training scenes whose objects get random colours (default 0: the generator's)",
+    )
     g.add_argument("--init", help="start from these weights (e.g. a backbone checkpoint)")
     g.add_argument("--resume", action="store_true", help="continue from <work-dir>/latest.pth if present")
     g.add_argument("--ckpt-every", type=int, default=100)

@@ -5,8 +5,8 @@ superpoint granularity (a generator-independent model must not learn one density
 `augment` is the official `transform_train` (random jitter / flip / full rotation of the
 coordinates, two elastic distortions of the voxel coordinates, per-scene colour shift) plus
 photometric augmentation of our own (brightness, contrast, per-channel gain, occasional
-grey). `make_train_scene` voxelises the result as the official training does and computes the
-targets (`isbnet.targets`).
+grey, optionally random colours per object). `make_train_scene` voxelises the result as the
+official training does and computes the targets (`isbnet.targets`).
 
 Every random draw comes from the `numpy.random.Generator` passed in: a (seed, step) pair gives
 the same scene in every run, which makes training resumable and deterministic.
@@ -66,6 +66,7 @@ class AugmentOptions:
     contrast: float = 0.2  # ours: (colours - mean) * U(1 - c, 1 + c) + mean
     channel_gain: float = 0.08  # ours: per-channel gain N(1, g)
     grey_prob: float = 0.1  # ours: replace colours by their grey level
+    recolour_prob: float = 0.0  # ours: give every object and structure class a random colour
 
 
 def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribution()) -> SyntheticScene:
@@ -137,6 +138,18 @@ def augment_colours(colours: np.ndarray, rng: np.random.Generator, opts: Augment
     return rgb * 2 - 1 + rng.standard_normal(3) * opts.colour_shift
 
 
+def recolour_objects(colours: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """colours `(N, 3)` in [-1, 1] → every group (`groups` `(N,)` int: an instance, or a
+    structure class) one uniformly random colour, each point keeping its brightness relative to
+    its group's mean (the shading). Breaks the generator's class palettes, so that the model
+    leans on geometry, which another generator or a real scan keeps."""
+    lum = (colours.mean(1) + 1) / 2 + 1e-3
+    uniq, inv = np.unique(groups, return_inverse=True)
+    base = rng.uniform(0.1, 0.9, (len(uniq), 3))
+    shading = lum / (np.bincount(inv, lum) / np.bincount(inv))[inv]
+    return np.clip(base[inv] * shading[:, None], 0, 1) * 2 - 1
+
+
 @dataclass(frozen=True)
 class TrainScene:
     """One training scene, voxelised (M voxels, S superpoints).
@@ -176,6 +189,9 @@ def make_train_scene(
         opts = AugmentOptions(jitter=0, flip=False, rotate=False, elastic=False)
         feats = colours
     else:
+        if opts.recolour_prob > 0 and rng.random() < opts.recolour_prob:  # no draw when off: same scenes
+            groups = np.where(room.instance_labels >= 0, room.instance_labels + 1000, room.semantic_labels)
+            colours = recolour_objects(colours, groups, rng)
         feats = augment_colours(colours, rng, opts)
     xyz_middle, xyz = augment_geometry(coords, rng, opts, cfg.data_scale)
     voxels = voxelize(xyz.astype(np.int64))

@@ -28,7 +28,12 @@ from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.isbnet.targets import IGNORE, SuperpointTargets, instance_info, superpoint_targets
 from isbnet_trt.isbnet.train import eval_rooms, lr_at, main
 from isbnet_trt.isbnet.train_backbone import backbone_features
-from isbnet_trt.isbnet.train_data import elastic_distortion, make_train_scene
+from isbnet_trt.isbnet.train_data import (
+    AugmentOptions,
+    elastic_distortion,
+    make_train_scene,
+    recolour_objects,
+)
 from isbnet_trt.isbnet.train_forward import forward_train, set_train_mode, trainable_parameters
 
 
@@ -202,6 +207,31 @@ def test_elastic_distortion_is_smooth_and_seeded() -> None:
     assert np.array_equal(a, b)
     shift = np.linalg.norm(a - xyz, axis=1)
     assert 0 < shift.mean() < 20  # a few voxels, not a scramble
+
+
+def test_recolour_objects_keeps_shading_and_groups() -> None:
+    rng = np.random.default_rng(0)
+    colours = rng.uniform(-0.1, 0.1, (600, 3))  # mild shading: nothing clips
+    groups = np.repeat([3, 7, 1000], 200)
+    out = recolour_objects(colours, groups, np.random.default_rng(1))
+    assert out.shape == colours.shape and out.min() > -1 and out.max() < 1
+    lum_in = (colours.mean(1) + 1) / 2 + 1e-3
+    for g in (3, 7, 1000):
+        m = groups == g
+        rgb = (out[m] + 1) / 2
+        chroma = rgb / rgb.sum(1, keepdims=True)
+        assert np.ptp(chroma, axis=0).max() < 1e-9  # one colour per group
+        ratio = rgb.sum(1) / lum_in[m]  # brightness relative to the input's: constant per group
+        assert np.ptp(ratio) < 1e-9 * ratio.mean()
+    assert not np.allclose(out[groups == 3].mean(0), out[groups == 7].mean(0))
+
+
+def test_recolouring_off_leaves_the_training_scenes_unchanged(tiny_cfg: ModelConfig) -> None:
+    room = generate_room(4000, seed=3)
+    a = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions())
+    b = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions(recolour_prob=0.0))
+    c = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions(recolour_prob=1.0))
+    assert torch.equal(a.voxel_feats, b.voxel_feats) and not torch.equal(a.voxel_feats, c.voxel_feats)
 
 
 def test_lr_schedule() -> None:
