@@ -115,12 +115,18 @@ def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
     return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i])
 
 
-def point_instance_ids(pred: Prediction) -> np.ndarray:
-    """`(N,)` int64 instance of each point (-1 none); where masks overlap the higher score wins."""
+#: The PNG view shows instances scoring at least this (all of them are in the other outputs).
+PNG_MIN_SCORE = 0.5
+
+
+def point_instance_ids(pred: Prediction, min_score: float | None = None) -> np.ndarray:
+    """`(N,)` int64 instance of each point (-1 none); where masks overlap the higher score wins.
+    Instances scoring below `min_score` are left out."""
     inst = pred.instances
     ids = np.full(inst.masks.shape[1], -1, np.int64)
     for i in np.argsort(inst.scores, kind="stable"):  # ascending: higher scores written last
-        ids[inst.masks[i]] = i
+        if min_score is None or inst.scores[i] >= min_score:
+            ids[inst.masks[i]] = i
     return ids
 
 
@@ -146,26 +152,31 @@ def write_ply(pred: Prediction, points: np.ndarray, dest: Path) -> Path:
     return dest
 
 
-def write_png(pred: Prediction, points: np.ndarray, dest: Path, title: str = "") -> Path:
-    """A top-down view of the points coloured by instance, with a legend of classes."""
+def write_png(
+    pred: Prediction, points: np.ndarray, dest: Path, title: str = "", min_score: float = PNG_MIN_SCORE
+) -> Path:
+    """A top-down view of the points coloured by instance, each labelled with class and score;
+    instances scoring below `min_score` stay grey (the view would be unreadable with all 100)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ids = point_instance_ids(pred)
+    ids = point_instance_ids(pred, min_score)
     palette = instance_colors(len(pred.instances)) / 255.0
     order = np.argsort(points[:, 2])  # draw low points first so object tops stay visible
     colors = np.where(ids[order, None] >= 0, palette[ids[order]] if len(palette) else 0.0, 0.8)
     fig, ax = plt.subplots(figsize=(8, 8), dpi=110)
     ax.scatter(points[order, 0], points[order, 1], c=colors, s=0.6, linewidths=0)
-    for i in range(len(pred.instances)):
+    shown = [i for i in range(len(pred.instances)) if pred.instances.scores[i] >= min_score]
+    for i in shown:
         m = pred.instances.masks[i]
         if m.any():
             cx, cy = points[m, 0].mean(), points[m, 1].mean()
             ax.text(cx, cy, f"{pred.class_names[i]} {pred.instances.scores[i]:.2f}", fontsize=6, ha="center")
     ax.set_aspect("equal")
-    ax.set_title(title or f"{len(pred.instances)} instances")
+    heading = f"{len(shown)} of {len(pred.instances)} instances (score >= {min_score:g})"
+    ax.set_title(f"{title}: {heading}" if title else heading)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     with atomic_path(dest) as tmp:

@@ -57,6 +57,21 @@ def test_infer_writes_every_format(tmp_path, scene_files, model_args, capsys, ro
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
 
 
+def test_demo_segments_a_generated_room(tmp_path, capsys, monkeypatch):
+    from isbnet_trt.isbnet import demo
+
+    if not demo.demo_weights_path().is_file():
+        pytest.skip("demo weights not installed")
+    monkeypatch.setenv("ISBNET_TRT_CACHE", str(tmp_path / "cache"))  # its export stays in tmp
+    out = tmp_path / "demo"
+    rc, stdout, err = run_cli(["demo", "--points", "40000", "--seed", "3", "--out", out], capsys)
+    assert rc == 0, err
+    assert "warm-up" in err and "total" in stdout
+    confident = int(stdout.split(" scoring >= 0.5")[0].rsplit(" ", 1)[1])
+    assert confident >= 5  # the room's objects, found
+    assert {p.name for p in out.iterdir()} == {"room_seed3.npz", "room_seed3.ply", "room_seed3.png"}
+
+
 def test_auto_and_no_superpoints(tmp_path, scene_files, model_args, capsys):
     npy, _ = scene_files
     for mode in ("auto", "none"):
