@@ -552,16 +552,17 @@ def _share(x: float | None) -> str:
 
 
 def load_notes(machine: dict[str, Any]) -> list[str]:
-    """Warnings when the machine was busy: load average at the start (the end's would count the
-    benchmark itself), and other processes' share of the CPU time during the run."""
+    """A warning when other processes used more than 10 % of the CPU time during the run; where
+    that share is unknown, when the load average at the start was high (a trailing measure: the
+    end's would count the benchmark itself)."""
     notes = []
+    other = machine.get("other_cpu_share")
     load = machine.get("loadavg_start")
-    if load and load[0] > 0.5 * machine["cores"]:
+    if other is None and load and load[0] > 0.5 * machine["cores"]:
         notes.append(
             f"load average {load[0]:.2f} at the start on {machine['cores']} cores: "
             "other processes were running, the times are noisy and slow"
         )
-    other = machine.get("other_cpu_share")
     if other is not None and other > 0.1:
         notes.append(
             f"other processes used {other:.0%} of the machine's CPU time during the run: "

@@ -142,6 +142,7 @@ def test_summary_and_cells():
     # the end's load average is the benchmark's own: only other processes' CPU share counts
     assert not bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "loadavg_end": [1.9, 1, 1]})
     assert bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "other_cpu_share": 0.4})
+    assert not bench.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "other_cpu_share": 0.01})
 
 
 def test_own_children_are_not_other_processes():
