@@ -30,3 +30,12 @@ def golden_dir() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return require_fixture(FIXTURES)
+
+
+@pytest.fixture(scope="session")
+def golden_ckpt(golden_dir: Path, fixtures_dir: Path) -> tuple[Path, Path]:
+    """(checkpoint, config) of the official-format golden checkpoint (lightweight config)."""
+    return (
+        golden_dir / "random_scannetv2_lightweight.pth",
+        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
+    )

@@ -26,14 +26,6 @@ def cm():
 
 
 @pytest.fixture(scope="module")
-def golden_ckpt(golden_dir, fixtures_dir):
-    return (
-        golden_dir / "random_scannetv2_lightweight.pth",
-        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
-    )
-
-
-@pytest.fixture(scope="module")
 def rb(cm):
     import run_benchmarks
 

@@ -13,26 +13,17 @@ from isbnet_trt.isbnet.model import ISBNet
 
 
 @pytest.fixture(scope="session")
-def light_paths(golden_dir, fixtures_dir):
-    """(checkpoint, config path) of the golden lightweight checkpoint."""
-    return (
-        golden_dir / "random_scannetv2_lightweight.pth",
-        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
-    )
-
-
-@pytest.fixture(scope="session")
-def light_model(light_paths) -> ISBNet:
-    ckpt, cfg = light_paths
+def light_model(golden_ckpt) -> ISBNet:
+    ckpt, cfg = golden_ckpt
     return load_model(ckpt, load_config(cfg))
 
 
 @pytest.fixture(scope="session")
-def light_export(light_paths, tmp_path_factory):
+def light_export(golden_ckpt, tmp_path_factory):
     """The golden checkpoint exported (ONNX only) once for the session."""
     from isbnet_trt.export.build import export_checkpoint
 
-    ckpt, cfg = light_paths
+    ckpt, cfg = golden_ckpt
     return export_checkpoint(
         ckpt, tmp_path_factory.mktemp("export") / "light", cfg, backends=("onnx",), log=lambda _: None
     )

@@ -34,35 +34,35 @@ def test_script_runs_from_its_folder():
     assert "--ckpt" in res.stdout and "--backends" in res.stdout
 
 
-def test_bad_checkpoint(tmp_path, capsys, light_paths):
+def test_bad_checkpoint(tmp_path, capsys, golden_ckpt):
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a checkpoint")
     out = tmp_path / "out"
-    code, err = _run(capsys, "--ckpt", bad, "--config", light_paths[1], "--out", out)
+    code, err = _run(capsys, "--ckpt", bad, "--config", golden_ckpt[1], "--out", out)
     assert code == 2 and err.startswith("error: cannot read checkpoint") and "\n" not in err
     assert not out.exists() and not _leftovers(tmp_path)
-    code, err = _run(capsys, "--ckpt", tmp_path / "missing.pth", "--config", light_paths[1], "--out", out)
+    code, err = _run(capsys, "--ckpt", tmp_path / "missing.pth", "--config", golden_ckpt[1], "--out", out)
     assert code == 2 and "checkpoint not found" in err
 
 
-def test_config_mismatch(tmp_path, capsys, light_paths, fixtures_dir):
+def test_config_mismatch(tmp_path, capsys, golden_ckpt, fixtures_dir):
     out = tmp_path / "out"
     full = fixtures_dir / "official_configs" / "isbnet_scannetv2.yaml"
-    code, err = _run(capsys, "--ckpt", light_paths[0], "--config", full, "--out", out)
+    code, err = _run(capsys, "--ckpt", golden_ckpt[0], "--config", full, "--out", out)
     assert code == 2 and "does not match config 'isbnet_scannetv2'" in err and "\n" not in err
     assert not out.exists() and not _leftovers(tmp_path)
 
 
-def test_no_config_found(tmp_path, capsys, light_paths, monkeypatch):
+def test_no_config_found(tmp_path, capsys, golden_ckpt, monkeypatch):
     monkeypatch.delenv("ISBNET_TRT_CONFIGS", raising=False)
     ckpt = tmp_path / "model.pth"
-    shutil.copy(light_paths[0], ckpt)
+    shutil.copy(golden_ckpt[0], ckpt)
     code, err = _run(capsys, "--ckpt", ckpt, "--out", tmp_path / "out")
     assert code == 2 and "no known config matches" in err and "--config" in err
 
 
-def test_unwritable_destinations(tmp_path, capsys, light_paths):
-    ckpt, cfg = light_paths
+def test_unwritable_destinations(tmp_path, capsys, golden_ckpt):
+    ckpt, cfg = golden_ckpt
     code, err = _run(capsys, "--ckpt", ckpt, "--config", cfg, "--out", tmp_path / "no" / "such" / "dir")
     assert code == 2 and "does not exist" in err
     (tmp_path / "file").write_text("x")
@@ -75,8 +75,8 @@ def test_unwritable_destinations(tmp_path, capsys, light_paths):
     assert code == 2 and "refusing to replace" in err and (user_dir / "notes.txt").exists()
 
 
-def test_bad_options(tmp_path, capsys, light_paths):
-    ckpt, cfg = light_paths
+def test_bad_options(tmp_path, capsys, golden_ckpt):
+    ckpt, cfg = golden_ckpt
     assert _run(capsys, "--ckpt", ckpt, "--config", cfg, "--out", tmp_path / "o", "--opset", "13")[0] == 2
     code, err = _run(
         capsys, "--ckpt", ckpt, "--config", cfg, "--out", tmp_path / "o", "--backends", "tensorrt"
@@ -86,7 +86,7 @@ def test_bad_options(tmp_path, capsys, light_paths):
     assert not (tmp_path / "o").exists()
 
 
-def test_failure_midway_leaves_nothing(tmp_path, capsys, light_paths, monkeypatch, light_export):
+def test_failure_midway_leaves_nothing(tmp_path, capsys, golden_ckpt, monkeypatch, light_export):
     """A failing stage export: nothing written, a previous export in DIR left untouched."""
     out = tmp_path / "out"
     shutil.copytree(light_export, out)
@@ -98,19 +98,19 @@ def test_failure_midway_leaves_nothing(tmp_path, capsys, light_paths, monkeypatc
         path.write_bytes(b"partial")
 
     monkeypatch.setattr(build, "export_stage", fail)
-    code, err = _run(capsys, "--ckpt", light_paths[0], "--config", light_paths[1], "--out", out)
+    code, err = _run(capsys, "--ckpt", golden_ckpt[0], "--config", golden_ckpt[1], "--out", out)
     assert code == 2 and "simulated failure" in err
     assert sorted(p.name for p in out.iterdir()) == before and not _leftovers(tmp_path)
 
 
 @pytest.mark.slow
-def test_inferred_config_and_replacement(tmp_path, capsys, light_paths, light_export, monkeypatch):
+def test_inferred_config_and_replacement(tmp_path, capsys, golden_ckpt, light_export, monkeypatch):
     """The config next to the checkpoint is found; an existing export is replaced; without
     TensorRT one line says so and the ONNX stages are written."""
     monkeypatch.delenv("ISBNET_TRT_CONFIGS", raising=False)
     ckpt = tmp_path / "model.pth"
-    shutil.copy(light_paths[0], ckpt)
-    shutil.copy(light_paths[1], tmp_path / "model.yaml")
+    shutil.copy(golden_ckpt[0], ckpt)
+    shutil.copy(golden_ckpt[1], tmp_path / "model.yaml")
     out = tmp_path / "out"
     shutil.copytree(light_export, out)
     (out / "stale.onnx").write_bytes(b"old")

@@ -21,7 +21,7 @@ EXPECTED_OPS = {
 }
 
 
-def test_manifest_describes_the_export(light_export, light_paths):
+def test_manifest_describes_the_export(light_export, golden_ckpt):
     doc = json.loads((light_export / MANIFEST_NAME).read_text())
     assert doc["format_version"] == FORMAT_VERSION and doc["opset"] == 17
     cfg = ModelConfig.from_dict(doc["config"])

@@ -4,6 +4,8 @@ CPU kernels / reference (indices identical), including the FMA emulation's hard 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -15,6 +17,9 @@ from onnx import TensorProto, helper
 from isbnet_trt.export.functions import BODY_OPSET, _Builder, all_bodies, fma_f32
 from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
+from _fma_cases import midpoint_cases  # noqa: E402
 
 vi = helper.make_tensor_value_info
 
@@ -38,21 +43,6 @@ def _op(op_type, inputs, outputs, feeds, **attrs):
     return _run_model([node], inputs, outputs, feeds, [all_bodies()[op_type]])[0]
 
 
-def _midpoint_cases(rng, n):
-    """a*b with exactly 25 significant bits (a float32 midpoint) plus a tiny c: the cases where
-    rounding the float64 sum to float32 goes the wrong way."""
-    a, b = [], []
-    while len(a) < n:
-        x, y = (int(v) | 1 for v in rng.integers(2**11, 2**13, 2))
-        if (x * y).bit_length() == 25:
-            a.append(x)
-            b.append(y)
-    a_ = (np.array(a, np.float64) * 2.0 ** rng.integers(-60, 40, n)).astype(np.float32)
-    b_ = (np.array(b, np.float64) * 2.0 ** rng.integers(-60, 40, n)).astype(np.float32)
-    tiny = (a_.astype(np.float64) * b_ * 2.0**-60 * rng.choice([-1.0, 0.0, 1.0], n)).astype(np.float32)
-    return a_, b_, tiny
-
-
 def test_fma_emulation_is_exact():
     rng = np.random.default_rng(0)
     n = 4000
@@ -62,7 +52,7 @@ def test_fma_emulation_is_exact():
     a[:50], b[:50], c[:50] = np.float32(2.0**-70), np.float32(2.0**-70), np.float32(0)  # subnormal results
     a[50:60] = np.float32(2.0**-66) * 3
     c[60:100] = -(a[60:100].astype(np.float64) * b[60:100]).astype(np.float32)  # cancellations
-    ma, mb, mc = _midpoint_cases(rng, 800)
+    ma, mb, mc = midpoint_cases(rng, 800)
     a, b, c = np.concatenate([a, ma]), np.concatenate([b, mb]), np.concatenate([c, mc])
     bld = _Builder("t")
     out = fma_f32(bld, "a", "b", "c")

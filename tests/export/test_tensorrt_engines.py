@@ -160,15 +160,16 @@ def test_build_engines_needs_tensorrt(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_exported_stage_is_ready_for_the_parser(tmp_path, golden_dir, fixtures_dir):
+def test_every_exported_stage_is_ready_for_the_parser(tmp_path, golden_ckpt):
     """A real export (golden checkpoint): every stage has profile ranges for all its dynamic
     axes and every isbnet:: node is annotated for its plugin. Stops short of TensorRT."""
     from isbnet_trt.export.build import export_checkpoint
 
+    ckpt, cfg = golden_ckpt
     out = export_checkpoint(
-        golden_dir / "random_scannetv2_lightweight.pth",
+        ckpt,
         tmp_path / "export",
-        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
+        cfg,
         backends=("onnx",),
         log=lambda *_: None,
     )

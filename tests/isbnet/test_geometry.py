@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _fma_cases import midpoint_cases
 
 from isbnet_trt.isbnet.geometry import (
     ball_query,
@@ -119,28 +120,6 @@ def _simulate_ball_query(xyz: np.ndarray, centres: np.ndarray, radius: float, n_
 # --------------------------------------------------------------------------------------------
 
 
-def _midpoint_cases(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Products that are exact float32 midpoints, plus a tiny addend.
-
-    Odd integers a, b of 12-13 bits with a 25-bit product p: p is halfway between two float32
-    values, and `p + c` for |c| below half a float64 ulp of p rounds back to p in float64, so a
-    naive float64-then-float32 evaluation rounds the tie to even (wrong half the time), while
-    `fmaf` must round towards the sign of c. c = 0 checks the exact ties-to-even case.
-    """
-    a, b = [], []
-    while len(a) < n:
-        x, y = (int(v) | 1 for v in rng.integers(2**11, 2**13, 2))
-        if (x * y).bit_length() == 25:
-            a.append(x)
-            b.append(y)
-    scale = 2.0 ** rng.integers(-60, 40, n)
-    a_ = (np.array(a, np.float64) * scale).astype(np.float32)
-    b_ = (np.array(b, np.float64) * 2.0 ** rng.integers(-60, 40, n)).astype(np.float32)
-    p = a_.astype(np.float64) * b_
-    tiny = p * 2.0**-60 * rng.choice([-1.0, 0.0, 1.0], n)
-    return a_, b_, tiny.astype(np.float32)
-
-
 def test_fma_emulation_matches_exact_rational_arithmetic() -> None:
     rng = np.random.default_rng(0)
     n = 3000
@@ -150,7 +129,7 @@ def test_fma_emulation_matches_exact_rational_arithmetic() -> None:
     # subnormal results and exact cancellations
     a[:50], b[:50], c[:50] = np.float32(2.0**-70), np.float32(2.0**-70), np.float32(0.0)
     c[50:100] = -(a[50:100].astype(np.float64) * b[50:100]).astype(np.float32)
-    ma, mb, mc = _midpoint_cases(rng, 600)
+    ma, mb, mc = midpoint_cases(rng, 600)
     a, b, c = np.concatenate([a, ma]), np.concatenate([b, mb]), np.concatenate([c, mc])
     assert _same_bits(fma_f32(a, b, c).numpy(), _exact_fma(a, b, c))
     # The midpoint cases do exercise the double-rounding correction.

@@ -14,15 +14,6 @@ def room():
 
 
 @pytest.fixture(scope="session")
-def golden_ckpt(golden_dir, fixtures_dir):
-    """(checkpoint, config) of the official-format golden checkpoint (lightweight config)."""
-    return (
-        golden_dir / "random_scannetv2_lightweight.pth",
-        fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
-    )
-
-
-@pytest.fixture(scope="session")
 def torch_pipeline(golden_ckpt):
     from isbnet_trt.runtime.pipeline import Pipeline
 
