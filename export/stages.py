@@ -287,8 +287,7 @@ class MaskHeadStage(nn.Module):
     def __init__(self, model: ISBNet) -> None:
         super().__init__()
         self.weight_nums, self.bias_nums = list(model.weight_nums), list(model.bias_nums)
-        d = model.cfg.mask_dim_out
-        self.widths = [d + 6] + ([d, d // 2, 1] if len(self.weight_nums) == 3 else [d, 1])
+        self.widths = dynamic_conv_widths(model.cfg)
 
     def forward(
         self,
@@ -417,10 +416,15 @@ def mask_head_io(cfg: ModelConfig) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return inputs, [TensorSpec("mask_logits", "float32", (k, s))]
 
 
+def dynamic_conv_widths(cfg: ModelConfig) -> list[int]:
+    """Channel widths of the box-aware dynamic convolution's layers, input first."""
+    d = cfg.mask_dim_out
+    return [d + 6] + ([d, d // 2, 1] if cfg.instance_head.num_dyco_layer == 3 else [d, 1])
+
+
 def dynamic_conv_params(cfg: ModelConfig) -> int:
     """Parameters per query of the box-aware dynamic convolution (the mask head's output width)."""
-    d, layers = cfg.mask_dim_out, cfg.instance_head.num_dyco_layer
-    widths = [d + 6] + ([d, d // 2, 1] if layers == 3 else [d, 1])
+    widths = dynamic_conv_widths(cfg)
     # weights and biases of every layer (the last layer's bias is predicted but unused, official)
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
