@@ -12,7 +12,11 @@ modules and weights, with
     instances = forward_test(stages, prepare_scene(points, spps, cfg), cfg)
 
 `DeviceStages(model, "cuda", kernels=False)` is the PyTorch GPU baseline: the unmodified model on
-the GPU. With `device="cpu"` the kernel wiring runs the reference ops (reference sparse conv and
+the GPU. Both run their dense layers in true float32 by default: PyTorch lets cuDNN use TF32 for
+the aggregators' and heads' Conv1d/Conv2d, which moves their outputs by ~1e-3 and flips
+near-threshold instance decisions; `tf32=True` allows it (faster, not exact).
+
+With `device="cpu"` the kernel wiring runs the reference ops (reference sparse conv and
 geometry): that is how the CPU tests check that this module computes what `ISBNet` computes.
 Requires cuda-python (`pip install 'isbnet-trt[gpu]'`) for the GPU; without it the first kernel
 launch raises `CudaUnavailableError` naming what is missing.
@@ -21,7 +25,8 @@ launch raises `CudaUnavailableError` naming what is missing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +45,14 @@ from isbnet_trt.isbnet.sparse_conv import (
 )
 from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
 
-__all__ = ["DeviceKernelMap", "DeviceLevel", "upload_maps", "kernel_sparse_conv", "DeviceStages"]
+__all__ = [
+    "DeviceKernelMap",
+    "DeviceLevel",
+    "upload_maps",
+    "kernel_sparse_conv",
+    "float32_precision",
+    "DeviceStages",
+]
 
 
 @dataclass(frozen=True)
@@ -144,13 +156,31 @@ def _swap_sparse_convs(root: nn.Module) -> int:
     return swapped
 
 
+@contextmanager
+def float32_precision(tf32: bool) -> Iterator[None]:
+    """cuDNN convolutions and CUDA matmuls in TF32 (`tf32=True`) or true float32 for the block.
+
+    Sets PyTorch's process-wide switches and restores them afterwards; a thread that runs CUDA
+    work beside a `DeviceStages` call sees them too (the class doc asks for one pipeline per
+    thread anyway).
+    """
+    matmul = torch.backends.cuda.matmul.allow_tf32
+    cudnn = torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
+
+
 class DeviceStages:
     """`Stages` of the reference model on one device, with our CUDA kernels or without.
 
     model: an `ISBNet` (left untouched: a copy is moved to `device`). kernels=True (default):
     sparse convs and geometry on our kernels (`CudaGeometry` on CUDA; on the CPU the same wiring
     runs the reference ops). kernels=False: the unmodified reference model on `device` (its
-    gather-GEMM-scatter convs, its exact NumPy geometry): the PyTorch baseline.
+    gather-GEMM-scatter convs, its exact NumPy geometry): the PyTorch baseline. tf32: let cuDNN
+    and matmuls use TF32 (default False: true float32, see the module doc).
 
     Device placement follows `isbnet.inference.forward_test`, which indexes the scene's CPU
     tensors with what the stages return: the backbone's `object_mask` and `semantic_scores`,
@@ -165,9 +195,11 @@ class DeviceStages:
         device: torch.device | str = "cuda",
         kernels: bool = True,
         geometry: GeometryOps | None = None,
+        tf32: bool = False,
     ):
         self.device = torch.device(device)
         self.kernels = kernels
+        self.tf32 = tf32
         self.model = copy.deepcopy(model).to(self.device).eval()
         self.cfg = model.cfg
         if geometry is None:
@@ -191,10 +223,11 @@ class DeviceStages:
         """`ISBNet.backbone`; `maps` may also be `TorchLevelMaps` built on the device (kernels=True)."""
         dev = self.device
         args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
-        if self.kernels:  # the kernels take device tables: no KernelPairs built
-            bb = self.model.backbone_on_levels(*args, upload_maps(maps, dev))
-        else:
-            bb = self.model.backbone(*args, maps)
+        with float32_precision(self.tf32):
+            if self.kernels:  # the kernels take device tables: no KernelPairs built
+                bb = self.model.backbone_on_levels(*args, upload_maps(maps, dev))
+            else:
+                bb = self.model.backbone(*args, maps)
         bb.object_mask = bb.object_mask.cpu()
         bb.semantic_scores = bb.semantic_scores.cpu()
         return bb
@@ -202,14 +235,16 @@ class DeviceStages:
     @torch.no_grad()
     def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:
         dev = self.device
-        q = self.model.aggregate(locs.to(dev), feats.to(dev), boxes.to(dev))
+        with float32_precision(self.tf32):
+            q = self.model.aggregate(locs.to(dev), feats.to(dev), boxes.to(dev))
         return Queries(q.locs, q.feats, q.boxes, q.inds.cpu())
 
     @torch.no_grad()
     def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
         dev = self.device
         cand = Queries(cand.locs.to(dev), cand.feats.to(dev), cand.boxes.to(dev), cand.inds.to(dev))
-        out = self.model.decoder(cand, n_sample, bb)
+        with float32_precision(self.tf32):
+            out = self.model.decoder(cand, n_sample, bb)
         return DecoderOutputs(
             out.cand_inds.cpu(),
             out.cls_logits.cpu(),
