@@ -10,6 +10,7 @@ bandwidth, computes each stage's work (`cost_model.py`) and the floor it implies
     benchmarks/results/cpu_<machine>_<date>.md / .json          (--quick: results/validation/...)
     benchmarks/results/cpu_<machine>_<date>_latency.png         latency vs points per backend
     benchmarks/results/cpu_<machine>_<date>_stages.png          stage breakdown at 150k points
+    (gpu_<gpu>_<machine>_<date>... when a GPU backend was measured)
 
 and prints a summary: speed-ups against the torch backend and against the fastest correct
 PyTorch path, distance to the floor, and the issue's targets. Exit status 1 when a backend
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         result["cost"] = cost_section(result, args.quick)
     result["targets"] = targets(result)
     out = args.out or (RESULTS / "validation" if args.quick else RESULTS)
-    stem = bench.report_stem(result, prefix="validation-quick_cpu" if args.quick else "cpu")
+    stem = bench.report_stem(result, prefix="validation-quick_" if args.quick else "")
     if (out / f"{stem}.json").exists():
         stem += "_" + result["machine"]["date_utc"][11:19].replace(":", "")
     written = write_all(result, out, stem)

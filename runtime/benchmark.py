@@ -772,10 +772,18 @@ def write_report(result: dict[str, Any], out_dir: Path, stem: str) -> tuple[Path
     return paths
 
 
-def report_stem(result: dict[str, Any], prefix: str = "cpu") -> str:
-    """`<prefix>_<machine>_<date>`, e.g. `cpu_amd-epyc-2c_2026-11-25`."""
-    date = result["machine"]["date_utc"][:10]
-    return f"{prefix}_{machine_slug(result['machine'])}_{date}"
+def report_stem(result: dict[str, Any], prefix: str = "") -> str:
+    """`<prefix><cpu|gpu>_<machine>_<date>`: `cpu_amd-epyc-2c_2026-11-25`, or, when a GPU backend
+    was measured, `gpu_nvidia-h200_intel-xeon-16c_2026-11-26` (the GPU named first)."""
+    machine = result["machine"]
+    date = machine["date_utc"][:10]
+    on_gpu = machine.get("gpu") and any(
+        r["backend"] in GPU_BACKENDS and r["status"] == "ok" for r in result["rows"]
+    )
+    if not on_gpu:
+        return f"{prefix}cpu_{machine_slug(machine)}_{date}"
+    gpu = re.sub(r"[^a-z0-9]+", "-", machine["gpu"].split(" (")[0].lower()).strip("-")
+    return f"{prefix}gpu_{gpu}_{machine_slug(machine)}_{date}"
 
 
 # ------------------------------------------------------------------------------ command line
@@ -798,7 +806,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, default=3600, help="seconds per backend process (default 3600)")
     p.add_argument("--in-process", action="store_true", help="run every backend in this process")
-    p.add_argument("--out", type=Path, help="write <out>/cpu_<machine>_<date>.md and .json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="write <out>/cpu_<machine>_<date>.md and .json (gpu_<gpu>_... with a GPU backend)",
+    )
     return p
 
 

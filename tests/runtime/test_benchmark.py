@@ -70,6 +70,12 @@ def test_markdown_and_files(tiny_result, tmp_path):
     assert "| torch |" in md and "reference" in md and "peak RSS" in md
     stem = bench.report_stem(tiny_result)
     assert stem.startswith("cpu_") and tiny_result["machine"]["date_utc"][:10] in stem
+    on_gpu = {
+        "machine": {**tiny_result["machine"], "gpu": "NVIDIA H200 (140 GiB, sm 9.0)"},
+        "rows": [{"backend": "torch-cuda", "status": "ok"}],
+    }
+    assert bench.report_stem(on_gpu).startswith("gpu_nvidia-h200_")
+    assert bench.report_stem({**on_gpu, "rows": []}).startswith("cpu_")  # GPU present, not measured
     md_path, js_path = bench.write_report(tiny_result, tmp_path, stem)
     assert md_path.read_text() == md
     assert json.loads(js_path.read_text())["rows"][0]["backend"] == "torch"
