@@ -9,7 +9,9 @@ U-Net level. All arithmetic follows the official float64/float32 steps.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +22,11 @@ from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.voxelize import Voxels, voxel_mean, voxelize
+
+#: Builds the kernel maps of every U-Net level: (level-0 coords (M, 3) int, levels, spatial shape)
+#: -> one maps object per level, finest first (`kernel_map.build_unet_maps`, or a backend's own
+#: builder on its device, e.g. `runtime.torch_kernel_maps` on the GPU).
+MapBuilder = Callable[[np.ndarray, int, np.ndarray], Sequence[Any]]
 
 TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applied even at test time
 MIN_POINTS = 1  # below this there is nothing to voxelise; see `check_points`
@@ -69,7 +76,8 @@ class PreparedScene:
     `[rgb, xyz]` (or rgb) per voxel; voxel_coords_float `(M, 3)` float32; v2p `(N,)` int64;
     voxel_spps `(M,)` int64 superpoint of each voxel's first point, renumbered 0..S-1;
     point_spps `(N,)` int64 superpoint of each point (0..S_p-1), None without superpoints;
-    maps: kernel maps of the U-Net levels; pa1_max_voxel: S3DIS quirk bound, else None;
+    maps: kernel maps of the U-Net levels (`LevelMaps`, or what the `MapBuilder` given to
+    `prepare_scene` returns); pa1_max_voxel: S3DIS quirk bound, else None;
     input_order `(N,)` int64 or None: internal point i is input point input_order[i].
     """
 
@@ -81,7 +89,7 @@ class PreparedScene:
     v2p: Tensor
     voxel_spps: Tensor
     point_spps: Tensor | None
-    maps: list[LevelMaps]
+    maps: Sequence[LevelMaps] | Sequence[Any]
     spatial_shape: np.ndarray
     pa1_max_voxel: int | None = None
     input_order: np.ndarray | None = None
@@ -123,6 +131,7 @@ def prepare_scene(
     superpoints: np.ndarray | None,
     cfg: ModelConfig,
     centred: bool = False,
+    map_builder: MapBuilder | None = None,
 ) -> PreparedScene:
     """Preprocess one scene exactly as the official test path.
 
@@ -130,6 +139,7 @@ def prepare_scene(
     colours in [-1, 1] (the official preprocessed `*_inst_nostuff.pth` content).
     superpoints `(N,)` int or None: without superpoints every voxel is its own superpoint
     (the official STPLS3D behaviour; superpoint refinement is then a no-op).
+    map_builder: builds the kernel maps (default `kernel_map.build_unet_maps`, NumPy).
     """
     points, superpoints = check_points(points, superpoints)
     if centred:
@@ -138,7 +148,7 @@ def prepare_scene(
         coords, colors = centre_and_scale(points)
     xyz_middle = rotate_for_test(coords)
     if cfg.test.x4_split:
-        return _prepare_x4(xyz_middle, colors, superpoints, cfg)
+        return _prepare_x4(xyz_middle, colors, superpoints, cfg, map_builder)
 
     xyz = xyz_middle * cfg.data_scale
     xyz -= xyz.min(0)
@@ -146,11 +156,26 @@ def prepare_scene(
     spatial_shape = np.maximum(coord.max(0) + 1, cfg.min_spatial_shape)
     voxels = voxelize(coord)
     return _finish(
-        xyz_middle, colors, superpoints, cfg, voxels, voxels.voxel_coords, spatial_shape, None, None
+        xyz_middle,
+        colors,
+        superpoints,
+        cfg,
+        voxels,
+        voxels.voxel_coords,
+        spatial_shape,
+        None,
+        None,
+        map_builder,
     )
 
 
-def _prepare_x4(xyz_middle: np.ndarray, colors: np.ndarray, superpoints: np.ndarray | None, cfg: ModelConfig):
+def _prepare_x4(
+    xyz_middle: np.ndarray,
+    colors: np.ndarray,
+    superpoints: np.ndarray | None,
+    cfg: ModelConfig,
+    map_builder: MapBuilder | None,
+) -> PreparedScene:
     """S3DIS test path: the scene is split into 4 interleaved parts (points i::4), each
     voxelised in its own frame and run through the backbone separately (official
     `S3DISDataset.transform_test` + `forward_4_parts`)."""
@@ -174,7 +199,9 @@ def _prepare_x4(xyz_middle: np.ndarray, colors: np.ndarray, superpoints: np.ndar
     shifted = voxels.voxel_coords[:, 1:] + np.outer(voxels.voxel_coords[:, 0], [step, 0, 0])
     n_first_two = int(np.count_nonzero(voxels.voxel_coords[:, 0] <= 1))
     shape = spatial_shape + np.array([3 * step, 0, 0])
-    return _finish(xyz_middle, colors, superpoints, cfg, voxels, shifted, shape, order, n_first_two)
+    return _finish(
+        xyz_middle, colors, superpoints, cfg, voxels, shifted, shape, order, n_first_two, map_builder
+    )
 
 
 def _finish(
@@ -187,6 +214,7 @@ def _finish(
     spatial_shape: np.ndarray,
     input_order: np.ndarray | None,
     pa1_max_voxel: int | None,
+    map_builder: MapBuilder | None,
 ) -> PreparedScene:
     coords_float = xyz_middle.astype(np.float32)
     feats = colors.astype(np.float32)
@@ -200,7 +228,7 @@ def _finish(
         # Fallback: every voxel is its own superpoint (voxel ids are first-appearance ordered,
         # so this is also what the official code computes from per-point superpoint ids).
         point_spps, voxel_spps = None, np.arange(voxels.num_voxels)
-    maps = build_unet_maps(coord_for_maps, cfg.num_blocks, spatial_shape)
+    maps = (map_builder or build_unet_maps)(coord_for_maps, cfg.num_blocks, spatial_shape)
     return PreparedScene(
         coords_float=torch.from_numpy(coords_float),
         feats=torch.from_numpy(feats),

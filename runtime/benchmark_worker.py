@@ -36,6 +36,7 @@ from isbnet_trt.isbnet.inference import Stages
 from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.isbnet.postprocess import Instances
+from isbnet_trt.isbnet.preprocess import MapBuilder
 from isbnet_trt.runtime.pipeline import Pipeline
 
 #: Backends a worker can build: name -> what it runs.
@@ -144,6 +145,10 @@ class TimedStages:
     sync_cuda: bool = False
     rounds_s: list[float] = field(default_factory=list)
     workload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def map_builder(self) -> MapBuilder | None:
+        return getattr(self.inner, "map_builder", None)
 
     def start_call(self) -> None:
         self.rounds_s = []

@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
 from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
+from isbnet_trt.isbnet.preprocess import MapBuilder
 from isbnet_trt.isbnet.sparse_conv import (
     SparseConv3d,
     SparseInverseConv3d,
@@ -44,6 +45,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     spconv_weight_to_kcc,
 )
 from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
+from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as build_maps_with_torch
 
 __all__ = [
     "DeviceKernelMap",
@@ -211,6 +213,20 @@ class DeviceStages:
                 geometry = ReferenceGeometry()
         self.model.geometry_ops = geometry
         self.n_kernel_convs = _swap_sparse_convs(self.model) if kernels else 0
+
+    @property
+    def map_builder(self) -> MapBuilder | None:
+        """Kernel maps built with PyTorch ops on the GPU (`runtime.torch_kernel_maps`, the same
+        tables as the NumPy builder, ~20x faster there), for `prepare_scene(map_builder=...)`;
+        None (NumPy maps) without kernels or off the GPU."""
+        if not (self.kernels and self.device.type == "cuda"):
+            return None
+        dev = self.device
+
+        def build(coords: np.ndarray, num_levels: int, spatial_shape: np.ndarray) -> list[TorchLevelMaps]:
+            return build_maps_with_torch(torch.from_numpy(coords).to(dev), num_levels, spatial_shape)
+
+        return build
 
     @torch.no_grad()
     def backbone(

@@ -112,7 +112,8 @@ class Pipeline:
                 pts = to_model_frame(points, options)
                 pts, back = limit_size(pts, options)
                 spp = self._superpoints(pts, superpoints, back)
-            scene = prepare_scene(pts, spp, self.cfg, centred=centred)
+            builder = getattr(self.stages, "map_builder", None)  # optional part of `Stages`
+            scene = prepare_scene(pts, spp, self.cfg, centred=centred, map_builder=builder)
         with torch.no_grad():
             instances = forward_test(self.stages, scene, self.cfg, timer=lambda name: _timed(timings, name))
         if back is not None:  # downsampled: every input point takes its representative's result

@@ -77,3 +77,24 @@ def test_backbone_takes_maps_built_by_torch(model, scene):
     assert [lv.subm.min_inputs for lv in levels] == [m.num_voxels for m in scene.maps]
     a, b = stages.backbone(*args, scene.maps), stages.backbone(*args, torch_maps)
     assert torch.equal(a.feats, b.feats) and torch.equal(a.mask_features, b.mask_features)
+
+
+def test_pipeline_builds_maps_with_the_backends_builder(model, room, monkeypatch):
+    """`Pipeline` hands the stages' `map_builder` to `prepare_scene` (on the GPU: PyTorch-built
+    maps); here the PyTorch builder runs on the CPU and must give the reference's instances."""
+    from isbnet_trt.runtime.pipeline import Pipeline
+
+    stages = DeviceStages(model, "cpu")
+    assert stages.map_builder is None  # off the GPU: NumPy maps
+    calls = []
+
+    def builder(coords, num_levels, shape):
+        calls.append(len(coords))
+        return torch_kernel_maps.build_unet_maps(torch.from_numpy(coords), num_levels, shape)
+
+    monkeypatch.setattr(DeviceStages, "map_builder", property(lambda self: builder))
+    got = Pipeline(stages, model.cfg, "torch-cuda")(room.points, room.superpoints).instances
+    ref = Pipeline(model, model.cfg, "torch")(room.points, room.superpoints).instances
+    assert calls and len(ref) > 0
+    assert np.array_equal(got.label_ids, ref.label_ids) and np.array_equal(got.masks, ref.masks)
+    assert np.array_equal(got.scores, ref.scores)
