@@ -299,7 +299,7 @@ def measure_scene(
                 times.setdefault(k, []).append(v)
         digest = instances_digest(pred.instances)
         if digest not in digests:  # the first call's result, and any call that differs from it
-            save_instances(pred.instances, out_dir / f"{prefix}_v{len(digests)}.npz")
+            save_instances(pred.instances, out_dir / f"{prefix}_v{len(set(digests))}.npz")
         digests.append(digest)
         n_instances = len(pred.instances)
     workload = proxy.workload  # of the last timed call
