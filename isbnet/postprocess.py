@@ -118,6 +118,24 @@ def superpoint_refine(masks: Tensor, spps: Tensor, n_spps: int) -> Tensor:
     return (sums / count >= 0.5)[:, spps]
 
 
+def superpoint_vote(masks: Tensor, per_point_spp: Tensor, point_spps: Tensor, n_spps: int) -> Tensor:
+    """`superpoint_refine(masks[:, per_point_spp], point_spps, n_spps)` before its final gather,
+    without building the `(K, N)` point masks: `(K, n_spps)` bool, whether each point superpoint
+    is in each mask.
+
+    masks `(K, S)` bool over voxel superpoints; per_point_spp `(N,)` voxel superpoint of each
+    point; point_spps `(N,)` point superpoint of each point. Exact: the per-superpoint sums are
+    counts of points (integers, exact in float32 below 2^24 points) accumulated per distinct
+    (voxel superpoint, point superpoint) pair instead of per point.
+    """
+    pairs, points = torch.unique(per_point_spp * n_spps + point_spps, return_counts=True)
+    src, dst = torch.div(pairs, n_spps, rounding_mode="floor"), pairs % n_spps
+    sums = torch.zeros((masks.shape[0], n_spps), dtype=torch.float32)
+    sums.index_add_(1, dst, masks[:, src].float() * points.float())
+    count = torch.bincount(point_spps, minlength=n_spps).float().clamp(min=1)
+    return sums / count >= 0.5
+
+
 def get_instances(
     cfg: ModelConfig,
     cls_logits: Tensor,
@@ -172,11 +190,17 @@ def get_instances(
             raise ValueError(f"unknown type_nms {test.type_nms!r}")
         classes, boxes, masks = classes[keep], boxes[keep], masks[keep]
 
-        point_masks = masks[:, per_point_spp]  # devoxelise: (K, N)
+        # Devoxelise (and refine) at the superpoint level; only the kept masks become (K, N).
         if point_spps is not None and cfg.use_spp_pool:
-            point_masks = superpoint_refine(point_masks, point_spps, int(point_spps.max()) + 1)
-        big = point_masks.sum(1) >= test.npoint_thresh
-        for c, s, m, b in zip(classes[big], scores[big], point_masks[big], boxes[big], strict=True):
+            n_spps = int(point_spps.max()) + 1
+            masks = superpoint_vote(masks, per_point_spp, point_spps, n_spps)
+            point_index = point_spps
+        else:
+            point_index = per_point_spp
+        sizes = (masks.to(torch.int64) * torch.bincount(point_index, minlength=masks.shape[1])).sum(1)
+        big = sizes >= test.npoint_thresh  # points per mask
+        point_masks = masks[big][:, point_index]
+        for c, s, m, b in zip(classes[big], scores[big], point_masks, boxes[big], strict=True):
             out.append((int(c) + cfg.label_shift, int(c) + cfg.label_id_offset, float(s), m, b))
 
     if not out:

@@ -1,0 +1,37 @@
+"""`isbnet.postprocess.superpoint_vote`: the superpoint-level refinement equals the official
+point-level one (`superpoint_refine` of the devoxelised masks) exactly."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from isbnet_trt.isbnet.postprocess import superpoint_refine, superpoint_vote
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vote_equals_refining_the_point_masks(seed):
+    g = torch.Generator().manual_seed(seed)
+    n_points, n_vox_spps, n_pt_spps = 5000, 300, 120
+    per_point_spp = torch.randint(0, n_vox_spps, (n_points,), generator=g)
+    # point superpoints that mostly follow the voxel superpoints, sometimes cut across them
+    point_spps = torch.where(
+        torch.rand(n_points, generator=g) < 0.8,
+        per_point_spp % n_pt_spps,
+        torch.randint(0, n_pt_spps, (n_points,), generator=g),
+    )
+    point_spps[:3] = n_pt_spps - 1  # the largest id occurs
+    masks = torch.rand((7, n_vox_spps), generator=g) < torch.rand((7, 1), generator=g)
+    masks[0] = False  # an empty mask
+    masks[1] = True  # a full one
+    expected = superpoint_refine(masks[:, per_point_spp], point_spps, n_pt_spps)
+    got = superpoint_vote(masks, per_point_spp, point_spps, n_pt_spps)[:, point_spps]
+    assert torch.equal(got, expected)
+
+
+def test_exact_half_is_in():
+    """Mean exactly 0.5 counts as inside (official `>= 0.5`)."""
+    per_point_spp = torch.tensor([0, 1, 0, 1])
+    point_spps = torch.tensor([0, 0, 1, 1])
+    masks = torch.tensor([[True, False]])
+    assert superpoint_vote(masks, per_point_spp, point_spps, 2).tolist() == [[True, True]]
