@@ -111,6 +111,19 @@ class PreparedScene:
         return replace(inst, masks=masks)
 
 
+def dense_ranks(ids: np.ndarray) -> np.ndarray:
+    """`np.unique(ids, return_inverse=True)[1]`: each id's rank among the distinct ids, int64.
+
+    Non-negative ids up to a few times their count (superpoint ids) take a bincount instead of
+    a sort.
+    """
+    ids = np.asarray(ids).reshape(-1)
+    if ids.size and ids.min() >= 0 and ids.max() < 4 * ids.size + 1024:
+        present = np.bincount(ids) > 0
+        return (np.cumsum(present) - 1)[ids].astype(np.int64)
+    return np.unique(ids, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
 def centre_and_scale(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Official `prepare_data_inst.py`: xyz minus its mean and rgb / 127.5 - 1, in float64."""
     points = np.ascontiguousarray(points, dtype=np.float64)
@@ -218,12 +231,14 @@ def _finish(
 ) -> PreparedScene:
     coords_float = xyz_middle.astype(np.float32)
     feats = colors.astype(np.float32)
-    inputs = np.concatenate([feats, coords_float], 1) if cfg.with_coords else feats
-    voxel_feats = voxel_mean(np.ascontiguousarray(inputs), voxels)
-    voxel_coords_float = voxel_mean(coords_float, voxels)
+    # One pass over [rgb, xyz]: each column's voxel mean is computed independently, so the xyz
+    # columns are exactly `voxel_mean(coords_float)`.
+    means = voxel_mean(np.ascontiguousarray(np.concatenate([feats, coords_float], 1)), voxels)
+    voxel_feats = means if cfg.with_coords else np.ascontiguousarray(means[:, :3])
+    voxel_coords_float = np.ascontiguousarray(means[:, 3:])
     if superpoints is not None and cfg.use_spp_pool:
-        point_spps = np.unique(superpoints, return_inverse=True)[1].reshape(-1)
-        voxel_spps = np.unique(point_spps[voxels.first_point], return_inverse=True)[1].reshape(-1)
+        point_spps = dense_ranks(superpoints)
+        voxel_spps = dense_ranks(point_spps[voxels.first_point])
     else:
         # Fallback: every voxel is its own superpoint (voxel ids are first-appearance ordered,
         # so this is also what the official code computes from per-point superpoint ids).

@@ -155,3 +155,19 @@ def test_golden_room_scene(golden_dir: Path) -> None:
         assert _same_bits(voxel_mean(r["in_coords_float"], vox), r["voxel_coords_float"])
         feats = np.concatenate([r["in_feats"], r["in_coords_float"]], axis=1)
         assert _same_bits(voxel_mean(feats, vox), r["voxel_input_feats"])
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([5, 3, 5, 0, 9, 3]),
+        np.array([-4, 7, -4, 2]),  # negative ids: the sort path
+        np.array([10**12, 3, 10**12]),  # sparse huge ids: the sort path
+        np.array([], dtype=np.int64),
+    ],
+)
+def test_dense_ranks_equal_unique_inverse(ids):
+    from isbnet_trt.isbnet.preprocess import dense_ranks
+
+    got = dense_ranks(ids)
+    assert got.dtype == np.int64 and np.array_equal(got, np.unique(ids, return_inverse=True)[1].reshape(-1))
