@@ -113,7 +113,7 @@ def standard_nms(masks: Tensor, counts: Tensor, classes: Tensor, scores: Tensor,
 def superpoint_refine(masks: Tensor, spps: Tensor, n_spps: int) -> Tensor:
     """Official refinement: a point is in the mask iff the mean of the mask over its
     superpoint is >= 0.5. masks `(K, N)` bool, spps `(N,)` int64 in 0..n_spps-1."""
-    sums = torch.zeros((masks.shape[0], n_spps), dtype=torch.float32).index_add_(1, spps, masks.float())
+    sums = torch.zeros((masks.shape[0], n_spps), device=masks.device).index_add_(1, spps, masks.float())
     count = torch.bincount(spps, minlength=n_spps).float().clamp(min=1)
     return (sums / count >= 0.5)[:, spps]
 
@@ -130,7 +130,7 @@ def superpoint_vote(masks: Tensor, per_point_spp: Tensor, point_spps: Tensor, n_
     """
     pairs, points = torch.unique(per_point_spp * n_spps + point_spps, return_counts=True)
     src, dst = torch.div(pairs, n_spps, rounding_mode="floor"), pairs % n_spps
-    sums = torch.zeros((masks.shape[0], n_spps), dtype=torch.float32)
+    sums = torch.zeros((masks.shape[0], n_spps), device=masks.device)
     sums.index_add_(1, dst, masks[:, src].float() * points.float())
     count = torch.bincount(point_spps, minlength=n_spps).float().clamp(min=1)
     return sums / count >= 0.5

@@ -52,6 +52,8 @@ class OnnxRuntimeStages:
     providers: onnxruntime providers; None = CUDA when available, else CPU.
     threads: onnxruntime intra-op threads and numba kernel threads (default: all cores; on a busy
         machine 1 can be faster).
+    memory_arena: onnxruntime's CPU memory arena (default on: faster, but it keeps the buffers of
+        the largest scene seen; off keeps resident memory flat for long-running processes).
     Sessions are created once and only read afterwards: calls from several threads are safe.
     """
 
@@ -61,6 +63,7 @@ class OnnxRuntimeStages:
         kernels: Kernels = "auto",
         providers: Sequence[str] | None = None,
         threads: int | None = None,
+        memory_arena: bool = True,
     ) -> None:
         self.manifest: Manifest = read_manifest(export_dir)
         self.cfg: ModelConfig = self.manifest.config
@@ -74,6 +77,7 @@ class OnnxRuntimeStages:
             )
         self.fast = kernels == "fast" or (kernels == "auto" and on_cpu and onnxruntime_ops.available())
         self.threads = threads or os.cpu_count() or 1
+        self.memory_arena = memory_arena
         self.sessions = {name: self._session(stage) for name, stage in self.manifest.stages.items()}
         self._decoders = dict(sorted(self.manifest.decoders.items()))
 
@@ -85,6 +89,7 @@ class OnnxRuntimeStages:
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # custom ops run on the calling thread
         so.log_severity_level = 3  # errors only
+        so.enable_cpu_mem_arena = self.memory_arena
         if self.fast:
             # The numba kernels use their own threads: idle onnxruntime workers must not spin.
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -174,3 +174,10 @@ def test_runs_are_bit_identical(light_export, light_model):
     forward_test(stages, scene, light_model.cfg, trace=first)
     forward_test(stages, scene, light_model.cfg, trace=second)
     assert stage_errors(first, second) == dict.fromkeys(stage_errors(first, second), 0.0)
+
+
+def test_memory_arena_switch(light_export):
+    on = OnnxRuntimeStages(light_export, kernels="bodies")
+    off = OnnxRuntimeStages(light_export, kernels="bodies", memory_arena=False)
+    for stages, expected in ((on, True), (off, False)):
+        assert {s.get_session_options().enable_cpu_mem_arena for s in stages.sessions.values()} == {expected}
