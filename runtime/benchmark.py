@@ -748,15 +748,16 @@ def setup_lines(result: dict[str, Any]) -> list[str]:
 
 
 COLUMNS_NOTE = """Columns: preprocess = axes/centring, voxelisation, superpoint renumbering and the
-kernel maps of every U-Net level (NumPy); backbone = U-Net, heads, superpoint pooling and mask tower (torch:
-including the pair lists built from the kernel maps; torch-spconv: including spconv's own
-rulebooks); aggregator = foreground selection and point aggregator 1 (FPS 2048, ball query,
-MLPs); decoder = every iterative-sampling round (aggregator 2, heads, dynamic convolution) and the
-coverage updates between rounds; postprocess = scores, top-k, matrix NMS, devoxelisation,
-superpoint refinement. Peak RSS = the process's resident peak during one untimed call (VmHWM
-after a reset), in brackets its growth over the resident size before that call. "same as torch":
-every distinct result of the backend's calls matches the torch backend's first result
-(`match_instances(...).same()`: same labels, mask IoU > 0.99, scores within 1e-4)."""
+kernel maps of every U-Net level (numba; PyTorch ops on the GPU for torch-cuda); backbone = U-Net,
+heads, superpoint pooling and mask tower (torch: including the pair lists built from the kernel
+maps; torch-spconv: including spconv's own rulebooks); aggregator = foreground selection and
+point aggregator 1 (FPS 2048, ball query, MLPs); decoder = every iterative-sampling round
+(aggregator 2, heads, dynamic convolution) and the coverage updates between rounds; postprocess =
+scores, top-k, matrix NMS, devoxelisation, superpoint refinement. Peak RSS = the process's
+resident peak during one untimed call (VmHWM after a reset), in brackets its growth over the
+resident size before that call. "same as torch": every distinct result of the backend's calls
+matches the torch backend's first result (`match_instances(...).same()`: same labels, mask IoU >
+0.99, scores within 1e-4)."""
 
 
 def write_report(result: dict[str, Any], out_dir: Path, stem: str) -> tuple[Path, Path]:

@@ -37,7 +37,7 @@ from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.preprocess import MapBuilder
-from isbnet_trt.runtime.pipeline import Pipeline
+from isbnet_trt.runtime.pipeline import Pipeline, cpu_map_builder
 
 #: Backends a worker can build: name -> what it runs.
 BACKENDS: dict[str, str] = {
@@ -272,10 +272,12 @@ def load_instances(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def kernel_maps_s(maps: list[LevelMaps]) -> float:
-    """Seconds to build again the U-Net kernel maps `maps` of a scene (part of `preprocess`)."""
+    """Seconds to build again the U-Net kernel maps `maps` of a scene (part of `preprocess`), with
+    the CPU builder the pipeline uses."""
     base = maps[0]
+    build = cpu_map_builder() or build_unet_maps
     t = time.perf_counter()
-    build_unet_maps(base.coords, len(maps), base.spatial_shape)
+    build(base.coords, len(maps), base.spatial_shape)
     return time.perf_counter() - t
 
 

@@ -26,7 +26,7 @@ from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.inference import Stages, forward_test
 from isbnet_trt.isbnet.postprocess import Instances
-from isbnet_trt.isbnet.preprocess import SceneError, check_points, prepare_scene
+from isbnet_trt.isbnet.preprocess import MapBuilder, SceneError, check_points, prepare_scene
 from isbnet_trt.runtime import backends
 from isbnet_trt.runtime.scene_prep import SceneOptions, limit_size, to_model_frame
 
@@ -112,7 +112,8 @@ class Pipeline:
                 pts = to_model_frame(points, options)
                 pts, back = limit_size(pts, options)
                 spp = self._superpoints(pts, superpoints, back)
-            builder = getattr(self.stages, "map_builder", None)  # optional part of `Stages`
+            # The backend's own builder (GPU), else the numba one (same tables as NumPy's).
+            builder = getattr(self.stages, "map_builder", None) or cpu_map_builder()
             scene = prepare_scene(pts, spp, self.cfg, centred=centred, map_builder=builder)
         with torch.no_grad():
             instances = forward_test(self.stages, scene, self.cfg, timer=lambda name: _timed(timings, name))
@@ -143,6 +144,17 @@ class Pipeline:
         kept = np.zeros(len(points), np.int64)
         kept[back] = spp  # a representative keeps (one of) its cell's superpoint ids
         return kept
+
+
+def cpu_map_builder() -> MapBuilder | None:
+    """The numba kernel-map builder (`plugins.cpu.kernel_map`), or None (NumPy) without numba."""
+    from isbnet_trt.plugins import cpu
+
+    if not cpu.available():
+        return None
+    from isbnet_trt.plugins.cpu.kernel_map import build_unet_maps
+
+    return build_unet_maps
 
 
 def _array_or_none(superpoints: SuperpointsArg) -> np.ndarray | None:
