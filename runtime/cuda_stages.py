@@ -12,9 +12,9 @@ modules and weights, with
     instances = forward_test(stages, prepare_scene(points, spps, cfg), cfg)
 
 `DeviceStages(model, "cuda", kernels=False)` is the PyTorch GPU baseline: the unmodified model on
-the GPU. Both run their dense layers in true float32 by default: PyTorch lets cuDNN use TF32 for
-the aggregators' and heads' Conv1d/Conv2d, which moves their outputs by ~1e-3 and flips
-near-threshold instance decisions; `tf32=True` allows it (faster, not exact).
+the GPU. Both run their dense layers in true float32 by default: PyTorch lets cuDNN use TF32 (10
+mantissa bits) for the aggregators' and heads' Conv1d/Conv2d, which flipped near-threshold mask
+decisions on an H200 (mask IoU down to 0.63); `tf32=True` allows it (faster, not exact).
 
 With `device="cpu"` the kernel wiring runs the reference ops (reference sparse conv and
 geometry): that is how the CPU tests check that this module computes what `ISBNet` computes.
@@ -217,8 +217,9 @@ class DeviceStages:
     @property
     def map_builder(self) -> MapBuilder | None:
         """Kernel maps built with PyTorch ops on the GPU (`runtime.torch_kernel_maps`, the same
-        tables as the NumPy builder, ~20x faster there), for `prepare_scene(map_builder=...)`;
-        None (NumPy maps) without kernels or off the GPU."""
+        tables as the NumPy builder; 8.6 ms against 124-177 ms for NumPy at 125k voxels on the
+        H200 machine), for `prepare_scene(map_builder=...)`; None without kernels or off the GPU
+        (the pipeline then builds them on the CPU)."""
         if not (self.kernels and self.device.type == "cuda"):
             return None
         dev = self.device
