@@ -57,6 +57,20 @@ class Instances:
         )
 
 
+def _intersections(masks: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
+    """Voxel-weighted mask intersections `(K, K)` and sizes `(K,)`, as exact integers.
+
+    masks `(K, S)` bool, counts `(S,)` int64. The product runs as a float GEMM (an int64 matmul
+    has no BLAS and took seconds for masks over every voxel): every partial sum is an integer no
+    larger than `counts.sum()`, exact in float32 below 2**24 (float64 above), so the result is
+    exact whatever the summation order.
+    """
+    dtype = torch.float32 if int(counts.sum()) < 2**24 else torch.float64
+    m = masks.to(dtype)
+    intersection = (m * counts.to(dtype)) @ m.t()
+    return intersection.to(torch.int64), (masks.to(torch.int64) * counts).sum(1)
+
+
 def matrix_nms(
     masks: Tensor, counts: Tensor, classes: Tensor, scores: Tensor, topk: int
 ) -> tuple[Tensor, Tensor]:
@@ -69,10 +83,9 @@ def matrix_nms(
     n = len(classes)
     ixs = torch.argsort(scores, descending=True)
     classes_sorted, masks_sorted, scores_sorted = classes[ixs], masks[ixs], scores[ixs]
-    m = masks_sorted.to(torch.int64)
-    # Exact integer intersections, cast to float32 like the official float32 einsum (exact < 2**24).
-    intersection = ((m * counts) @ m.t()).to(scores.dtype)
-    pointnum = (m * counts).sum(1)
+    intersection, pointnum = _intersections(masks_sorted, counts)
+    # Cast to float32 like the official float32 einsum (exact below 2**24 voxels).
+    intersection = intersection.to(scores.dtype)
     ious = intersection / (pointnum[None, :] + pointnum[:, None] - intersection)
     cx = classes_sorted[None, :].expand(n, n)
     label_matrix = (cx == cx.transpose(1, 0)).float().triu(diagonal=1)
@@ -94,9 +107,8 @@ def standard_nms(masks: Tensor, counts: Tensor, classes: Tensor, scores: Tensor,
     """Official greedy `standard_nms` (S3DIS): same-class proposals with IoU > threshold are
     suppressed by the higher-scoring one. Returns kept indices in pick order."""
     ixs = torch.argsort(scores, descending=True)
-    m = masks.to(torch.int64)
-    intersection = ((m * counts) @ m.t()).to(scores.dtype)
-    pointnum = (m * counts).sum(1)
+    intersection, pointnum = _intersections(masks, counts)
+    intersection = intersection.to(scores.dtype)
     ious = intersection / (pointnum[None, :] + pointnum[:, None] - intersection)
     pick = []
     while len(ixs) > 0:

@@ -35,3 +35,17 @@ def test_exact_half_is_in():
     point_spps = torch.tensor([0, 0, 1, 1])
     masks = torch.tensor([[True, False]])
     assert superpoint_vote(masks, per_point_spp, point_spps, 2).tolist() == [[True, True]]
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("max_count", [3, 3000])  # totals ~4e4 (float32 GEMM), ~3e7 (float64)
+def test_nms_intersections_are_the_exact_integers(seed, max_count):
+    """The float product gives the int64 one (the official einsum's integers) exactly."""
+    from isbnet_trt.isbnet.postprocess import _intersections
+
+    g = torch.Generator().manual_seed(seed)
+    masks = torch.rand((40, 20_000), generator=g) < torch.rand((40, 1), generator=g)
+    counts = torch.randint(1, max_count, (20_000,), generator=g)
+    m = masks.to(torch.int64)
+    inter, sizes = _intersections(masks, counts)
+    assert torch.equal(inter, (m * counts) @ m.t()) and torch.equal(sizes, (m * counts).sum(1))
