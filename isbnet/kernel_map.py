@@ -287,17 +287,29 @@ def build_unet_maps(
     spatial_shape: level-0 spatial shape; None -> `official_spatial_shape(coords)`.
     Returns `num_levels` LevelMaps, finest first.
     """
+    return build_levels(coords, num_levels, spatial_shape, subm_map, downsample)
+
+
+def build_levels(
+    coords: np.ndarray,
+    num_levels: int,
+    spatial_shape: np.ndarray | tuple[int, int, int] | None,
+    subm: Callable[[np.ndarray], np.ndarray],
+    down: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> list[LevelMaps]:
+    """`build_unet_maps` with the per-level builders given (`subm_map` / `downsample` or
+    implementations with the same results, e.g. `plugins.cpu.kernel_map`)."""
     if num_levels < 1:
         raise ValueError(f"num_levels must be >= 1, got {num_levels}")
     coords = check_coords(coords)
     shape = official_spatial_shape(coords) if spatial_shape is None else _as_shape(spatial_shape)
     levels: list[LevelMaps] = []
     for level in range(num_levels):
-        subm = subm_map(coords)
+        table = subm(coords)
         if level == num_levels - 1:
-            levels.append(LevelMaps(coords.astype(np.int32), shape, subm, None, None))
+            levels.append(LevelMaps(coords.astype(np.int32), shape, table, None, None))
             break
-        coarse, down, up = downsample(coords, shape)
-        levels.append(LevelMaps(coords.astype(np.int32), shape, subm, down, up))
+        coarse, down_map, up_map = down(coords, shape)
+        levels.append(LevelMaps(coords.astype(np.int32), shape, table, down_map, up_map))
         coords, shape = coarse.astype(np.int64), downsampled_spatial_shape(shape)
     return levels

@@ -30,24 +30,7 @@ def build_unet_maps(
     spatial_shape: np.ndarray | tuple[int, int, int] | None = None,
 ) -> list[LevelMaps]:
     """`isbnet.kernel_map.build_unet_maps` (same arguments, same tables, same errors)."""
-    if num_levels < 1:
-        raise ValueError(f"num_levels must be >= 1, got {num_levels}")
-    coords = reference.check_coords(coords)
-    shape = (
-        reference.official_spatial_shape(coords)
-        if spatial_shape is None
-        else np.asarray(spatial_shape, dtype=np.int64).reshape(-1)
-    )
-    levels: list[LevelMaps] = []
-    for level in range(num_levels):
-        subm = subm_map(coords)
-        if level == num_levels - 1:
-            levels.append(LevelMaps(coords.astype(np.int32), shape, subm, None, None))
-            break
-        coarse, down, up = downsample(coords, shape)
-        levels.append(LevelMaps(coords.astype(np.int32), shape, subm, down, up))
-        coords, shape = coarse.astype(np.int64), reference.downsampled_spatial_shape(shape)
-    return levels
+    return reference.build_levels(coords, num_levels, spatial_shape, subm_map, downsample)
 
 
 def subm_map(coords: np.ndarray) -> np.ndarray:
