@@ -421,15 +421,10 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             weight = torch.randn(k, feats.shape[1], c_out, generator=gen) / (k * feats.shape[1]) ** 0.5
             kmap = torch.from_numpy(table)
             ref = sparse_conv(feats, kmap, weight)
-            got = ops_cuda.sparse_conv(feats.to(device), kmap.to(device), weight.to(device)).cpu()
-            scale = float(ref.abs().max()) or 1.0
-            rel = float((got - ref).abs().max()) / scale
-            half = (
-                ops_cuda.sparse_conv(feats.to(device).half(), kmap.to(device), weight.to(device).half())
-                .float()
-                .cpu()
-            )
-            rel16 = float((half - ref).abs().max()) / scale
+            got = ops_cuda.sparse_conv(feats.to(device), kmap.to(device), weight.to(device))
+            rel = _rel_err(got, ref)
+            half = ops_cuda.sparse_conv(feats.to(device).half(), kmap.to(device), weight.to(device).half())
+            rel16 = _rel_err(half, ref)
             report.checks.append(
                 Check(
                     f"SparseConv3d level {level} {kind} [{label}]",
