@@ -55,6 +55,8 @@ class Pipeline:
         self.cfg = cfg
         self.backend = backend
         self.centred_input = centred_input
+        # Kernel maps: the backend's own builder (GPU), else the numba one (same tables as NumPy's).
+        self.map_builder = getattr(stages, "map_builder", None) or cpu_map_builder()
 
     @classmethod
     def from_checkpoint(
@@ -112,9 +114,7 @@ class Pipeline:
                 pts = to_model_frame(points, options)
                 pts, back = limit_size(pts, options)
                 spp = self._superpoints(pts, superpoints, back)
-            # The backend's own builder (GPU), else the numba one (same tables as NumPy's).
-            builder = getattr(self.stages, "map_builder", None) or cpu_map_builder()
-            scene = prepare_scene(pts, spp, self.cfg, centred=centred, map_builder=builder)
+            scene = prepare_scene(pts, spp, self.cfg, centred=centred, map_builder=self.map_builder)
         with torch.no_grad():
             instances = forward_test(self.stages, scene, self.cfg, timer=lambda name: _timed(timings, name))
         if back is not None:  # downsampled: every input point takes its representative's result
