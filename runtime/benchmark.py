@@ -209,10 +209,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _slug(text: str) -> str:
+    """Lower-case letters and digits, every other run of characters one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def machine_slug(info: dict[str, Any]) -> str:
     """A file-name-safe machine name: CPU model and core count, e.g. `amd-epyc-2c`."""
     model = re.sub(r"\((r|tm)\)|cpu|processor|@.*$", "", info["cpu"], flags=re.I)
-    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "cpu"
+    slug = _slug(model) or "cpu"
     return f"{slug}-{info['cores']}c"
 
 
@@ -783,7 +788,7 @@ def report_stem(result: dict[str, Any], prefix: str = "") -> str:
     )
     if not on_gpu:
         return f"{prefix}cpu_{machine_slug(machine)}_{date}"
-    gpu = re.sub(r"[^a-z0-9]+", "-", machine["gpu"].split(" (")[0].lower()).strip("-")
+    gpu = _slug(machine["gpu"].split(" (")[0])
     return f"{prefix}gpu_{gpu}_{machine_slug(machine)}_{date}"
 
 
