@@ -82,7 +82,7 @@ def downsample(
     n_coarse = _number_parents(keys, kept, grid, coarse_keys, first_row, coarse_of)
     up = np.full((m, 8), -1, dtype=np.int32)
     down = np.full((n_coarse, 8), -1, dtype=np.int32)
-    if not _scatter_maps(coarse_of, k_of, kept, down, up):
+    if not _scatter_maps(coarse_of, k_of, down, up):
         raise ValueError("coords contain duplicate rows")
     coarse = parent[first_row[:n_coarse]].astype(np.int32)
     return coarse, down, up
@@ -138,13 +138,13 @@ def _number_parents(
 
 
 @njit(nogil=True, cache=True)
-def _scatter_maps(
-    coarse_of: np.ndarray, k_of: np.ndarray, kept: np.ndarray, down: np.ndarray, up: np.ndarray
-) -> bool:
-    """down[coarse, k] = fine row, up[fine, k] = coarse; False when two rows share a slot."""
+def _scatter_maps(coarse_of: np.ndarray, k_of: np.ndarray, down: np.ndarray, up: np.ndarray) -> bool:
+    """down[coarse, k] = fine row, up[fine, k] = coarse for the kept rows (coarse_of >= 0);
+    False when two rows share a slot."""
     for i in range(coarse_of.size):
-        if kept[i]:
-            c, k = coarse_of[i], k_of[i]
+        c = coarse_of[i]
+        if c >= 0:
+            k = k_of[i]
             if down[c, k] >= 0:
                 return False
             down[c, k] = i
