@@ -31,9 +31,8 @@ class Stages(Protocol):
 
     Output sizes depend only on input sizes (see `isbnet.model`); the data-dependent steps
     (foreground selection, candidates of each round) are done here, once for every backend.
-    A backend may also offer `map_builder` (a `preprocess.MapBuilder` or None) to build the
-    kernel maps its backbone takes on its own device; `runtime.Pipeline` passes it to
-    `prepare_scene`.
+    A backend may also offer `preprocessor` (a `preprocess.ScenePreparer` or None) that prepares
+    scenes on its own device; `runtime.Pipeline` uses it instead of `prepare_scene`.
     """
 
     def backbone(

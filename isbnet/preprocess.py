@@ -111,6 +111,11 @@ class PreparedScene:
         return replace(inst, masks=masks)
 
 
+#: Prepares one scene: (points, superpoints, cfg, centred) -> `PreparedScene`; `prepare_scene`
+#: (NumPy), or a backend's own on its device (`runtime.torch_preprocess.TorchPreprocessor`).
+ScenePreparer = Callable[[np.ndarray, np.ndarray | None, ModelConfig, bool], PreparedScene]
+
+
 def dense_ranks(ids: np.ndarray) -> np.ndarray:
     """`np.unique(ids, return_inverse=True)[1]`: each id's rank among the distinct ids, int64.
 
@@ -139,6 +144,32 @@ def rotate_for_test(coords: np.ndarray) -> np.ndarray:
     return np.matmul(coords, m)
 
 
+def test_frame(
+    points: np.ndarray, superpoints: np.ndarray | None, centred: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Checked scene in the official test frame: (xyz_middle `(N, 3)` float64 centred and rotated,
+    colours `(N, 3)` float64 in [-1, 1], superpoints `(N,)` int64 or None); see `prepare_scene`."""
+    points, superpoints = check_points(points, superpoints)
+    if centred:
+        coords, colors = np.ascontiguousarray(points[:, :3]), np.ascontiguousarray(points[:, 3:6])
+    else:
+        coords, colors = centre_and_scale(points)
+    return rotate_for_test(coords), colors, superpoints
+
+
+def superpoint_ids(
+    superpoints: np.ndarray | None, first_point: np.ndarray, cfg: ModelConfig
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(point_spps `(N,)` or None, voxel_spps `(M,)`) int64, both renumbered 0..S-1; a voxel
+    takes the superpoint of its first point (`first_point` `(M,)`)."""
+    if superpoints is not None and cfg.use_spp_pool:
+        point_spps = dense_ranks(superpoints)
+        return point_spps, dense_ranks(point_spps[first_point])
+    # Fallback: every voxel is its own superpoint (voxel ids are first-appearance ordered,
+    # so this is also what the official code computes from per-point superpoint ids).
+    return None, np.arange(len(first_point), dtype=np.int64)
+
+
 def prepare_scene(
     points: np.ndarray,
     superpoints: np.ndarray | None,
@@ -154,12 +185,7 @@ def prepare_scene(
     (the official STPLS3D behaviour; superpoint refinement is then a no-op).
     map_builder: builds the kernel maps (default `kernel_map.build_unet_maps`, NumPy).
     """
-    points, superpoints = check_points(points, superpoints)
-    if centred:
-        coords, colors = np.ascontiguousarray(points[:, :3]), np.ascontiguousarray(points[:, 3:6])
-    else:
-        coords, colors = centre_and_scale(points)
-    xyz_middle = rotate_for_test(coords)
+    xyz_middle, colors, superpoints = test_frame(points, superpoints, centred)
     if cfg.test.x4_split:
         return _prepare_x4(xyz_middle, colors, superpoints, cfg, map_builder)
 
@@ -236,13 +262,7 @@ def _finish(
     means = voxel_mean(np.ascontiguousarray(np.concatenate([feats, coords_float], 1)), voxels)
     voxel_feats = means if cfg.with_coords else np.ascontiguousarray(means[:, :3])
     voxel_coords_float = np.ascontiguousarray(means[:, 3:])
-    if superpoints is not None and cfg.use_spp_pool:
-        point_spps = dense_ranks(superpoints)
-        voxel_spps = dense_ranks(point_spps[voxels.first_point])
-    else:
-        # Fallback: every voxel is its own superpoint (voxel ids are first-appearance ordered,
-        # so this is also what the official code computes from per-point superpoint ids).
-        point_spps, voxel_spps = None, np.arange(voxels.num_voxels)
+    point_spps, voxel_spps = superpoint_ids(superpoints, voxels.first_point, cfg)
     maps = (map_builder or build_unet_maps)(coord_for_maps, cfg.num_blocks, spatial_shape)
     return PreparedScene(
         coords_float=torch.from_numpy(coords_float),
@@ -251,8 +271,8 @@ def _finish(
         voxel_feats=torch.from_numpy(voxel_feats),
         voxel_coords_float=torch.from_numpy(voxel_coords_float),
         v2p=torch.from_numpy(voxels.v2p),
-        voxel_spps=torch.from_numpy(voxel_spps.astype(np.int64)),
-        point_spps=None if point_spps is None else torch.from_numpy(point_spps.astype(np.int64)),
+        voxel_spps=torch.from_numpy(voxel_spps),
+        point_spps=None if point_spps is None else torch.from_numpy(point_spps),
         maps=maps,
         spatial_shape=spatial_shape,
         pa1_max_voxel=pa1_max_voxel,

@@ -36,7 +36,7 @@ from isbnet_trt.isbnet.inference import Stages
 from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.isbnet.postprocess import Instances
-from isbnet_trt.isbnet.preprocess import MapBuilder
+from isbnet_trt.isbnet.preprocess import ScenePreparer
 from isbnet_trt.runtime.pipeline import Pipeline, cpu_map_builder
 
 #: Backends a worker can build: name -> what it runs.
@@ -147,8 +147,8 @@ class TimedStages:
     workload: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def map_builder(self) -> MapBuilder | None:
-        return getattr(self.inner, "map_builder", None)
+    def preprocessor(self) -> ScenePreparer | None:
+        return getattr(self.inner, "preprocessor", None)
 
     def start_call(self) -> None:
         self.rounds_s = []

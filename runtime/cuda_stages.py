@@ -9,7 +9,7 @@ modules and weights, with
 * the aggregators' FPS and ball query on our kernels (`plugins.ops_cuda.CudaGeometry`).
 
     stages = DeviceStages(model, "cuda")                  # copies the model to the GPU
-    instances = forward_test(stages, prepare_scene(points, spps, cfg), cfg)
+    instances = forward_test(stages, stages.preprocessor(points, spps, cfg), cfg)
 
 `DeviceStages(model, "cuda", kernels=False)` is the PyTorch GPU baseline: the unmodified model on
 the GPU. Both run their dense layers in true float32 by default: PyTorch lets cuDNN use TF32 (10
@@ -36,7 +36,6 @@ from torch import Tensor, nn
 from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
 from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
-from isbnet_trt.isbnet.preprocess import MapBuilder
 from isbnet_trt.isbnet.sparse_conv import (
     SparseConv3d,
     SparseInverseConv3d,
@@ -45,7 +44,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     spconv_weight_to_kcc,
 )
 from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
-from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as build_maps_with_torch
+from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
 __all__ = [
     "DeviceKernelMap",
@@ -215,19 +214,13 @@ class DeviceStages:
         self.n_kernel_convs = _swap_sparse_convs(self.model) if kernels else 0
 
     @property
-    def map_builder(self) -> MapBuilder | None:
-        """Kernel maps built with PyTorch ops on the GPU (`runtime.torch_kernel_maps`, the same
-        tables as the NumPy builder; 8.6 ms against 124-177 ms for NumPy at 125k voxels on the
-        H200 machine), for `prepare_scene(map_builder=...)`; None without kernels or off the GPU
-        (the pipeline then builds them on the CPU)."""
+    def preprocessor(self) -> TorchPreprocessor | None:
+        """Voxelisation, voxel means and kernel maps with PyTorch ops on the GPU
+        (`runtime.torch_preprocess`, the same scene as the NumPy path), for `runtime.Pipeline`;
+        None without kernels or off the GPU (the pipeline then prepares scenes on the CPU)."""
         if not (self.kernels and self.device.type == "cuda"):
             return None
-        dev = self.device
-
-        def build(coords: np.ndarray, num_levels: int, spatial_shape: np.ndarray) -> list[TorchLevelMaps]:
-            return build_maps_with_torch(torch.from_numpy(coords).to(dev), num_levels, spatial_shape)
-
-        return build
+        return TorchPreprocessor(self.device)
 
     @torch.no_grad()
     def backbone(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,13 @@ from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.inference import Stages, forward_test
 from isbnet_trt.isbnet.postprocess import Instances
-from isbnet_trt.isbnet.preprocess import MapBuilder, SceneError, check_points, prepare_scene
+from isbnet_trt.isbnet.preprocess import (
+    MapBuilder,
+    SceneError,
+    ScenePreparer,
+    check_points,
+    prepare_scene,
+)
 from isbnet_trt.runtime import backends
 from isbnet_trt.runtime.scene_prep import SceneOptions, limit_size, to_model_frame
 
@@ -55,8 +62,11 @@ class Pipeline:
         self.cfg = cfg
         self.backend = backend
         self.centred_input = centred_input
-        # Kernel maps: the backend's own builder (GPU), else the numba one (same tables as NumPy's).
-        self.map_builder = getattr(stages, "map_builder", None) or cpu_map_builder()
+        # Preprocessing: the backend's own (voxels and kernel maps on its GPU), else NumPy with
+        # the numba kernel-map builder (same tables as NumPy's).
+        self.prepare: ScenePreparer = getattr(stages, "preprocessor", None) or partial(
+            prepare_scene, map_builder=cpu_map_builder()
+        )
 
     @classmethod
     def from_checkpoint(
@@ -114,7 +124,7 @@ class Pipeline:
                 pts = to_model_frame(points, options)
                 pts, back = limit_size(pts, options)
                 spp = self._superpoints(pts, superpoints, back)
-            scene = prepare_scene(pts, spp, self.cfg, centred=centred, map_builder=self.map_builder)
+            scene = self.prepare(pts, spp, self.cfg, centred)
         with torch.no_grad():
             instances = forward_test(self.stages, scene, self.cfg, timer=lambda name: _timed(timings, name))
         if back is not None:  # downsampled: every input point takes its representative's result

@@ -79,22 +79,23 @@ def test_backbone_takes_maps_built_by_torch(model, scene):
     assert torch.equal(a.feats, b.feats) and torch.equal(a.mask_features, b.mask_features)
 
 
-def test_pipeline_builds_maps_with_the_backends_builder(model, room, monkeypatch):
-    """`Pipeline` hands the stages' `map_builder` to `prepare_scene` (on the GPU: PyTorch-built
-    maps); here the PyTorch builder runs on the CPU and must give the reference's instances."""
+def test_pipeline_prepares_scenes_with_the_backends_preprocessor(model, room, monkeypatch):
+    """`Pipeline` prepares scenes with the stages' `preprocessor` (on the GPU: voxels and maps
+    built with PyTorch ops); here it runs on the CPU and must give the reference's instances."""
     from isbnet_trt.runtime.pipeline import Pipeline
+    from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
     stages = DeviceStages(model, "cpu")
-    assert stages.map_builder is None  # off the GPU: NumPy maps
+    assert stages.preprocessor is None  # off the GPU: NumPy preprocessing
     calls = []
 
-    def builder(coords, num_levels, shape):
-        calls.append(len(coords))
-        return torch_kernel_maps.build_unet_maps(torch.from_numpy(coords), num_levels, shape)
+    def prepare(*args):
+        calls.append(len(args[0]))
+        return TorchPreprocessor("cpu")(*args)
 
-    monkeypatch.setattr(DeviceStages, "map_builder", property(lambda self: builder))
+    monkeypatch.setattr(DeviceStages, "preprocessor", property(lambda self: prepare))
     got = Pipeline(stages, model.cfg, "torch-cuda")(room.points, room.superpoints).instances
     ref = Pipeline(model, model.cfg, "torch")(room.points, room.superpoints).instances
-    assert calls and len(ref) > 0
+    assert calls == [len(room.points)] and len(ref) > 0
     assert np.array_equal(got.label_ids, ref.label_ids) and np.array_equal(got.masks, ref.masks)
     assert np.array_equal(got.scores, ref.scores)
