@@ -8,10 +8,12 @@ On a machine with an NVIDIA GPU, PyTorch with CUDA, cuda-python and NVRTC (or nv
 1. compares every kernel with the CPU reference on generated scenes: FPS (both variants, the
    one-block and the multi-block kernel, a tie-heavy set), ball query (ISBNet's radii and
    sizes), sparse conv on every kernel map of the U-Net (float32 within tolerance, float16
-   error reported), the PyTorch kernel-map builder on the GPU against the NumPy one: index
-   outputs must be identical, float outputs within float32 tolerance;
+   error reported), the PyTorch kernel-map builder and scene preparation on the GPU against the
+   NumPy ones: index outputs must be identical, float outputs within float32 tolerance (the
+   prepared scene: bit for bit);
 2. runs the whole pipeline on the GPU with our kernels (`runtime.cuda_stages.DeviceStages`) and
-   matches its instances with the CPU reference run (`isbnet.compare.match_instances`);
+   matches its instances with the CPU reference run (`isbnet.compare.match_instances`), on the
+   CPU-prepared and on the GPU-prepared scene;
 3. times every stage (CUDA-synchronised wall clock, median of repeats) against the PyTorch GPU
    baseline (the unmodified reference model on the GPU), and spconv's SubMConv3d per U-Net level
    where spconv is installed;
@@ -479,6 +481,43 @@ def check_kernel_maps(report: Report, scene, label: str, device: str, args: argp
         )
 
 
+def check_preprocess(
+    report: Report, room, scene, cfg, label: str, device: str, args: argparse.Namespace
+) -> None:
+    """Scene preparation with PyTorch ops on the GPU (`TorchPreprocessor`) vs the NumPy path:
+    the same scene bit for bit; both timed (NumPy with the numba kernel maps, as the pipeline's
+    CPU path)."""
+    from isbnet_trt.isbnet.preprocess import prepare_scene
+    from isbnet_trt.runtime.pipeline import cpu_map_builder
+    from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor, scene_differences
+
+    prepare_on_gpu = TorchPreprocessor(device)
+    differences = scene_differences(scene, prepare_on_gpu(room.points, room.superpoints, cfg, False))
+    report.checks.append(
+        Check(
+            f"scene preparation torch-on-GPU == numpy [{label}]",
+            not differences,
+            {"voxels": scene.n_voxels, "differing_fields": ", ".join(differences) or "none"},
+        )
+    )
+    if not args.skip_timing:
+        builder = cpu_map_builder()
+        report.timings.append(
+            {
+                "scene": label,
+                "pipeline": "scene preparation",
+                "points": len(room.points),
+                "voxels": scene.n_voxels,
+                "numpy_cpu_ms": _median_ms(
+                    lambda: prepare_scene(room.points, room.superpoints, cfg, map_builder=builder), 3, 1
+                ),
+                "torch_gpu_ms": _median_ms(
+                    lambda: prepare_on_gpu(room.points, room.superpoints, cfg, False), 5, 2
+                ),
+            }
+        )
+
+
 def load_model_and_cfg(args: argparse.Namespace):
     """(model, source) from --ckpt/--config, the shared fixtures, or random weights."""
     import torch
@@ -603,6 +642,7 @@ def check_pipeline(
 
     from isbnet_trt.isbnet.inference import forward_test
     from isbnet_trt.runtime.cuda_stages import DeviceStages
+    from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
     cfg = model.cfg
     trace_ref: dict[str, Any] = {}
@@ -612,18 +652,23 @@ def check_pipeline(
     baseline = DeviceStages(model, device, kernels=False)
     check_stages(report, ours, trace_ref, scene, label)
     mine = _instance_diff(ref, forward_test(ours, scene, cfg))
+    gpu_scene = TorchPreprocessor(device)(room.points, room.superpoints, cfg, False)
+    gpu_prepared = _instance_diff(ref, forward_test(ours, gpu_scene, cfg))
+    same = [mine.pop("same"), gpu_prepared.pop("same")]
     theirs = _instance_diff(ref, forward_test(baseline, scene, cfg))
     tf32 = _instance_diff(ref, forward_test(DeviceStages(model, device, tf32=True), scene, cfg))
     report.checks.append(
         Check(
             f"pipeline instances GPU kernels vs CPU reference [{label}]",
-            mine.pop("same"),
+            all(same),
             {
                 **mine,
+                **{f"gpu_prepared_{k}": v for k, v in gpu_prepared.items()},
                 **{f"baseline_{k}": v for k, v in theirs.items()},
                 **{f"tf32_{k}": v for k, v in tf32.items()},
             },
             note=(
+                "gpu_prepared_*: our kernels on the scene prepared on the GPU; "
                 "baseline_*: the PyTorch GPU baseline against the same reference; tf32_*: our "
                 "kernels with TF32 allowed in cuDNN and matmuls (not gated)"
                 if len(ref)
@@ -771,6 +816,7 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
             check_geometry(report, scene, label, args.device)
             check_sparse_conv(report, scene, label, args.device, model.cfg.channels)
             check_kernel_maps(report, scene, label, args.device, args)
+            check_preprocess(report, room, scene, model.cfg, label, args.device, args)
             if not args.skip_pipeline:
                 check_pipeline(report, model, room, scene, label, args.device, args)
         except Exception:  # noqa: BLE001 - record and go on with the next scene

@@ -102,10 +102,14 @@ def test_harness_logic_with_cpu_stand_ins(gc):
     gc.check_geometry(report, scene, "room 3k", "cpu")
     gc.check_sparse_conv(report, scene, "room 3k", "cpu", channels=8)
     gc.check_kernel_maps(report, scene, "room 3k", "cpu", gc.parse_args(["--skip-timing"]))
+    gc.check_preprocess(
+        report, room, scene, ModelConfig(), "room 3k", "cpu", gc.parse_args(["--skip-timing"])
+    )
     names = [c.name for c in report.checks]
     assert sum(n.startswith("FPS") for n in names) == 8 and sum(n.startswith("BallQuery") for n in names) == 4
     assert sum(n.startswith("SparseConv3d") for n in names) == 3 * len(scene.maps) - 2
     assert sum(n.startswith("kernel maps") for n in names) == 1
+    assert sum(n.startswith("scene preparation") for n in names) == 1
     failed = [(c.name, c.details) for c in report.checks if not c.passed]
     assert not failed
 
@@ -130,3 +134,4 @@ def test_pipeline_harness_on_the_cpu(gc, golden_dir, fixtures_dir):
     assert checks["stage aggregator 1 (teacher-forced)"].details["inds_identical"]
     end_to_end = checks["pipeline instances GPU kernels vs CPU reference"].details
     assert end_to_end["unmatched"] == 0 and end_to_end["instances"].split("/")[0] != "0"
+    assert end_to_end["gpu_prepared_unmatched"] == 0
