@@ -19,7 +19,8 @@ copy bandwidth of a large tensor. The floor of a stage is max(2·MACs / peak + o
 peak, min_bytes / bandwidth), peak = the best GEMM throughput measured (square at the run's
 threads or one thread, or any backbone shape): no implementation on this machine can beat it.
 The backbone also gets a "shape floor" where each conv runs at the throughput measured for its
-own GEMM shape.
+own GEMM shape. `measure_gpu` measures the same on a CUDA device: GPU backends are held to
+the GPU's floor.
 """
 
 from __future__ import annotations
@@ -285,33 +286,47 @@ def shape_key(k: int, n: int) -> str:
     return f"{DEFAULT_BLOCK_ROWS}x{k}x{n}"
 
 
-def _best_time(fn, min_time_s: float, min_runs: int = 10) -> float:
+def _best_time(fn, min_time_s: float, min_runs: int = 10, sync=None) -> float:
     """The fastest of repeated runs of `fn` (at least `min_runs`, about `min_time_s` in all):
-    the minimum, because interruptions only ever add time."""
+    the minimum, because interruptions only ever add time. `sync` (e.g. a CUDA synchronise)
+    runs before the clock starts and before it stops."""
+    sync = sync or (lambda: None)
     fn()  # warm-up
     best, spent, runs = math.inf, 0.0, 0
     while runs < min_runs or spent < min_time_s:
+        sync()
         t = time.perf_counter()
         fn()
+        sync()
         dt = time.perf_counter() - t
         best, spent, runs = min(best, dt), spent + dt, runs + 1
     return best
 
 
-def gemm_gflops(m: int, k: int, n: int, min_time_s: float = 0.2) -> float:
-    """fp32 `torch.mm` (m×k @ k×n, into a preallocated output) GFLOP/s at the current threads."""
+def _sync_for(device: str):
+    return torch.cuda.synchronize if torch.device(device).type == "cuda" else None
+
+
+def gemm_gflops(m: int, k: int, n: int, min_time_s: float = 0.2, device: str = "cpu") -> float:
+    """fp32 `torch.mm` (m×k @ k×n, into a preallocated output) GFLOP/s at the current threads,
+    on `device` (CUDA: true float32, TF32 off, as our GPU path runs)."""
     g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
-    out = torch.empty(m, n)
-    t = _best_time(lambda: torch.mm(a, b, out=out), min_time_s)
+    a, b = torch.randn(m, k, generator=g).to(device), torch.randn(k, n, generator=g).to(device)
+    out = torch.empty(m, n, device=device)
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        t = _best_time(lambda: torch.mm(a, b, out=out), min_time_s, sync=_sync_for(device))
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
     return 2.0 * m * k * n / t / 1e9
 
 
-def copy_bandwidth_gbs(mib: int = 256, min_time_s: float = 0.2) -> float:
-    """Bytes read + written per second by a large fp32 tensor copy (GB/s)."""
-    src = torch.ones(mib * 2**20 // F32)
+def copy_bandwidth_gbs(mib: int = 256, min_time_s: float = 0.2, device: str = "cpu") -> float:
+    """Bytes read + written per second by a large fp32 tensor copy on `device` (GB/s)."""
+    src = torch.ones(mib * 2**20 // F32, device=device)
     dst = torch.empty_like(src)
-    t = _best_time(lambda: dst.copy_(src), min_time_s)
+    t = _best_time(lambda: dst.copy_(src), min_time_s, sync=_sync_for(device))
     return 2.0 * src.numel() * F32 / t / 1e9
 
 
@@ -334,6 +349,22 @@ def measure_machine(
     finally:
         torch.set_num_threads(previous)
     return MachineThroughput(threads, peak, peak_1, bandwidth, per_shape, peak_size)
+
+
+def measure_gpu(
+    shapes: Sequence[tuple[int, int]], device: str = "cuda", peak_size: int = 8192, min_time_s: float = 0.2
+) -> MachineThroughput:
+    """`measure_machine` on a CUDA device (fp32 without TF32; threads = 0, the 1-thread peak is
+    the device peak): the floor of the GPU backends. Its backbone shapes use
+    `DEFAULT_BLOCK_ROWS`-row blocks, which under-fill a large GPU: the shape floor is pessimistic
+    there, the peak floor is not."""
+    peak = gemm_gflops(peak_size, peak_size, peak_size, min_time_s, device)
+    per_shape = {
+        shape_key(k, n): gemm_gflops(DEFAULT_BLOCK_ROWS, k, n, min_time_s / 4, device)
+        for k, n in sorted(set(shapes))
+    }
+    bandwidth = copy_bandwidth_gbs(1024, min_time_s, device)
+    return MachineThroughput(0, peak, peak, bandwidth, per_shape, peak_size)
 
 
 def backbone_shapes(model: ISBNet) -> list[tuple[int, int]]:

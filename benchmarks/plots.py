@@ -29,9 +29,11 @@ def machine_title(result: dict[str, Any]) -> str:
     return text + ("\nVALIDATION RUN, not a measurement" if result.get("label") else "")
 
 
-def latency_plot(result: dict[str, Any], floors: dict[str, Any], path: Path) -> Path:
+def latency_plot(
+    result: dict[str, Any], floors: dict[str, Any], path: Path, gpu_floors: dict[str, Any] | None = None
+) -> Path:
     """Median end-to-end latency (min–max bars) vs points, one line per backend, log-log;
-    the cost model's floor of the whole pipeline dashed."""
+    the cost model's floor of the whole pipeline dashed (the GPU's dotted, when measured)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5.5))
     for backend in result["settings"]["backends"]:
@@ -46,9 +48,10 @@ def latency_plot(result: dict[str, Any], floors: dict[str, Any], path: Path) -> 
         y = [t["median"] for t in tot]
         err = [[t["median"] - t["min"] for t in tot], [t["max"] - t["median"] for t in tot]]
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=backend)
-    fl = sorted((int(n), f["total"]["floor_ms"]) for n, f in floors.items())
-    if fl:
-        ax.plot([n for n, _ in fl], [f for _, f in fl], "k--", marker="_", ms=14, label="floor (cost model)")
+    for table, style, name in ((floors, "k--", "floor (cost model)"), (gpu_floors or {}, "k:", "GPU floor")):
+        fl = sorted((int(n), f["total"]["floor_ms"]) for n, f in table.items())
+        if fl:
+            ax.plot([n for n, _ in fl], [f for _, f in fl], style, marker="_", ms=14, label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("points per scene (generated room)")
@@ -62,16 +65,24 @@ def latency_plot(result: dict[str, Any], floors: dict[str, Any], path: Path) -> 
     return path
 
 
-def breakdown_plot(result: dict[str, Any], floors: dict[str, Any], n_points: int, path: Path) -> Path:
-    """Stacked median per stage for every backend at `n_points`, and the floor per stage."""
+def breakdown_plot(
+    result: dict[str, Any],
+    floors: dict[str, Any],
+    n_points: int,
+    path: Path,
+    gpu_floors: dict[str, Any] | None = None,
+) -> Path:
+    """Stacked median per stage for every backend at `n_points`, and the floor per stage (the
+    GPU's too, when measured)."""
     plt = _pyplot()
     rows = [r for r in result["rows"] if r["n_points"] == n_points and r["status"] == "ok"]
     labels = [r["backend"] for r in rows]
     stage_rows = [[r["stages"].get(s, {}).get("median", 0.0) for s in PIPELINE_STAGES] for r in rows]
-    floor = floors.get(str(n_points))
-    if floor:
-        labels.append("floor (cost model)")
-        stage_rows.append([floor.get(s, {}).get("floor_ms", 0.0) for s in PIPELINE_STAGES])
+    for table, name in ((floors, "floor (cost model)"), (gpu_floors or {}, "GPU floor")):
+        floor = table.get(str(n_points))
+        if floor:
+            labels.append(name)
+            stage_rows.append([floor.get(s, {}).get("floor_ms", 0.0) for s in PIPELINE_STAGES])
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(labels) + 2))
     left = [0.0] * len(labels)
     for i, (stage, colour) in enumerate(zip(PIPELINE_STAGES, COLOURS, strict=True)):

@@ -89,7 +89,8 @@ def default_model(ckpt: Path | None, config: Path | None) -> tuple[Path | None, 
 
 # ------------------------------------------------------------------------------ cost model
 def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
-    """Machine throughput, per-size stage costs and floors, measured / floor per backend."""
+    """Machine throughput, per-size stage costs and floors, measured / floor per backend (GPU
+    backends against the GPU's floor, measured when one of them ran)."""
     from isbnet_trt.isbnet.config import load_config
     from isbnet_trt.isbnet.preprocess import prepare_scene
     from isbnet_trt.isbnet.synthetic import generate_room
@@ -97,23 +98,32 @@ def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
     cfg = load_config(result["model"]["config"])
     model = cm.structure_model(cfg)
     threads = result["settings"]["threads"]
-    machine = cm.measure_machine(cm.backbone_shapes(model), threads, min_time_s=0.05 if quick else 0.3)
+    min_time = 0.05 if quick else 0.3
+    machine = cm.measure_machine(cm.backbone_shapes(model), threads, min_time_s=min_time)
+    ran = {r["backend"] for r in result["rows"] if r["status"] == "ok"}
+    gpu = (
+        cm.measure_gpu(cm.backbone_shapes(model), min_time_s=min_time)
+        if ran & set(bench.GPU_BACKENDS)
+        else None
+    )
     refs = {
         r["n_points"]: r for r in result["rows"] if r["backend"] == bench.REFERENCE and r["status"] == "ok"
     }
-    floors, costs_out = {}, {}
+    floors, gpu_floors, costs_out = {}, {}, {}
     for n, ref in sorted(refs.items()):
         room = generate_room(n, seed=result["settings"]["seed"])
         maps = prepare_scene(room.points, room.superpoints, cfg).maps
         costs = cm.scene_costs(model, maps, ref["workload"], n, ref["n_instances"])
         floors[str(n)] = cm.floors_table(costs, machine)
+        if gpu is not None:
+            gpu_floors[str(n)] = cm.floors_table(costs, gpu)
         costs_out[str(n)] = {
             k: {kk: vv for kk, vv in c.detail.items() if kk != "convs"} for k, c in costs.items()
         }
         costs_out[str(n)]["backbone_convs"] = costs["backbone"].detail["convs"]
     ratios = {str(r["n_points"]): {} for r in result["rows"] if str(r["n_points"]) in floors}
     for r in result["rows"]:
-        f = floors.get(str(r["n_points"]))
+        f = (gpu_floors if r["backend"] in bench.GPU_BACKENDS else floors).get(str(r["n_points"]))
         if r["status"] != "ok" or f is None:
             continue
         ratios[str(r["n_points"])][r["backend"]] = {
@@ -121,7 +131,10 @@ def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
             for s in f
             if s in r["stages"] and f[s]["floor_ms"] > 0
         }
-    return {"machine": machine.__dict__, "floors": floors, "costs": costs_out, "ratio_to_floor": ratios}
+    out = {"machine": machine.__dict__, "floors": floors, "costs": costs_out, "ratio_to_floor": ratios}
+    if gpu is not None:
+        out.update(gpu_machine=gpu.__dict__, gpu_floors=gpu_floors)
+    return out
 
 
 # ------------------------------------------------------------------------------ targets and summary
@@ -191,28 +204,43 @@ def cost_markdown(result: dict[str, Any]) -> list[str]:
         "each conv at its own GEMM shape's measured throughput. Cells: measured median / floor.",
         "",
     ]
+    g = cost.get("gpu_machine")
+    if g:
+        lines[2:2] = [
+            f"GPU (measured here, fp32 without TF32): `torch.mm` peak {g['peak_gflops']:.0f} GFLOP/s "
+            f"(square {g['peak_size']}), copy bandwidth {g['bandwidth_gbs']:.0f} GB/s. The GPU backends' "
+            "cells are measured / GPU floor (the column after the CPU floor); the others' / CPU floor.",
+            "",
+        ]
     backends = result["settings"]["backends"]
     for n, fl in cost["floors"].items():
         ratios = cost["ratio_to_floor"].get(n, {})
+        gpu_fl = cost.get("gpu_floors", {}).get(n)
         shown = [b for b in backends if b in ratios]
+        gpu_head = "GPU floor ms | " if gpu_fl else ""
         lines += [
             f"### {int(n):,} points",
             "",
-            "| stage | GMAC | other GFLOP | min MB | floor ms (compute / memory) | "
+            f"| stage | GMAC | other GFLOP | min MB | floor ms (compute / memory) | {gpu_head}"
             + " | ".join(shown)
             + " |",
-            "| --- | ---: | ---: | ---: | ---: |" + " ---: |" * len(shown),
+            "| --- | ---: | ---: | ---: | ---: |" + " ---: |" * (len(shown) + bool(gpu_fl)),
         ]
         for stage, f in fl.items():
+            gpu_cell = ""
+            if gpu_fl:
+                gpu_cell = f"{gpu_fl[stage]['floor_ms']:.{1 if stage == 'total' else 2}f} | "
             if stage == "total":
                 cells = [f"{ratios[b]['total']:.1f}×" if "total" in ratios[b] else "-" for b in shown]
-                lines.append(f"| **total** | | | | {f['floor_ms']:.1f} | " + " | ".join(cells) + " |")
+                lines.append(
+                    f"| **total** | | | | {f['floor_ms']:.1f} | {gpu_cell}" + " | ".join(cells) + " |"
+                )
                 continue
             cells = [f"{ratios[b][stage]:.1f}×" if stage in ratios[b] else "-" for b in shown]
             extra = f"; shape floor {f['shape_floor_ms']:.1f}" if "shape_floor_ms" in f else ""
             lines.append(
                 f"| {stage} | {f['gmac']:.3g} | {f['other_gflop']:.3g} | {f['min_mb']:.3g} | "
-                f"{f['floor_ms']:.2f} ({f['compute_ms']:.2f} / {f['memory_ms']:.2f}{extra}) | "
+                f"{f['floor_ms']:.2f} ({f['compute_ms']:.2f} / {f['memory_ms']:.2f}{extra}) | {gpu_cell}"
                 + " | ".join(cells)
                 + " |"
             )
@@ -267,13 +295,14 @@ def write_all(result: dict[str, Any], out: Path, stem: str) -> list[Path]:
         tmp.replace(path)
     written = [md, js]
     floors = result.get("cost", {}).get("floors", {})
+    gpu_floors = result.get("cost", {}).get("gpu_floors")
     if not any(r["status"] == "ok" for r in result["rows"]):
         return written  # nothing to draw
     try:
-        written.append(plots.latency_plot(result, floors, out / f"{stem}_latency.png"))
+        written.append(plots.latency_plot(result, floors, out / f"{stem}_latency.png", gpu_floors))
         sizes = sorted({r["n_points"] for r in result["rows"]})
         at = min(sizes, key=lambda n: abs(n - BREAKDOWN_POINTS)) if sizes else BREAKDOWN_POINTS
-        written.append(plots.breakdown_plot(result, floors, at, out / f"{stem}_stages.png"))
+        written.append(plots.breakdown_plot(result, floors, at, out / f"{stem}_stages.png", gpu_floors))
     except ImportError as e:
         print(f"plots skipped: {e}", file=sys.stderr)
     return written

@@ -153,3 +153,32 @@ def test_quick_arguments(rb):
     args = rb.parse_args(["--quick"])
     assert (args.points, args.repeat, args.warmup) == ([30_000], 1, 1)
     assert rb.parse_args([]).points == [30_000, 80_000, 150_000, 300_000]
+
+
+def test_cost_markdown_holds_gpu_backends_to_the_gpu_floor(rb):
+    """With a GPU measured, the table gets a GPU-floor column and says which cells use it."""
+    stage = {"gmac": 1.0, "other_gflop": 0.0, "min_mb": 1.0, "compute_ms": 2.0, "memory_ms": 1.0}
+    cpu_floor = {"backbone": {**stage, "floor_ms": 2.0}, "total": {"floor_ms": 2.0}}
+    gpu_floor = {"backbone": {**stage, "floor_ms": 0.05}, "total": {"floor_ms": 0.05}}
+    machine = {"peak_gflops": 100.0, "peak_gflops_1thread": 50.0, "threads": 2, "peak_size": 2048}
+    cost = {
+        "machine": {**machine, "bandwidth_gbs": 10.0, "shape_gflops": {}},
+        "gpu_machine": {**machine, "peak_gflops": 50_000.0, "bandwidth_gbs": 3000.0, "peak_size": 8192},
+        "floors": {"30000": cpu_floor},
+        "gpu_floors": {"30000": gpu_floor},
+        "ratio_to_floor": {"30000": {"torch": {"backbone": 3.0}, "torch-cuda": {"backbone": 40.0}}},
+    }
+    result = {"cost": cost, "settings": {"backends": ["torch", "torch-cuda"]}}
+    text = "\n".join(rb.cost_markdown(result))
+    assert "`torch.mm` peak 50000 GFLOP/s" in text and "GPU floor ms | torch | torch-cuda |" in text
+    assert "| backbone | 1 | 0 | 1 | 2.00 (2.00 / 1.00) | 0.05 | 3.0× | 40.0× |" in text
+    del cost["gpu_machine"], cost["gpu_floors"]
+    assert "GPU floor" not in "\n".join(rb.cost_markdown(result))
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device: the GPU throughput is not measured"
+)
+def test_gpu_measurements_run(cm):
+    gpu = cm.measure_gpu([(16, 16)], peak_size=256, min_time_s=0.0)
+    assert gpu.peak_gflops > 0 and gpu.bandwidth_gbs > 0 and gpu.shape_gflops
