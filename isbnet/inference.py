@@ -51,9 +51,16 @@ def _select(q: Queries, idx: Tensor) -> Queries:
 def coverage_columns(voxel_spps: Tensor, object_idxs: Tensor, query_inds: Tensor) -> Tensor:
     """`(m,)` int64: the mask-logit column the official coverage update reads for each
     aggregator-1 query (§9.11). The official code indexes the all-superpoint logits with
-    superpoint ids renumbered over the foreground voxels only; this reproduces that quirk."""
-    fg_spps = torch.unique(voxel_spps[object_idxs], return_inverse=True)[1]
-    return fg_spps[query_inds]
+    superpoint ids renumbered over the foreground voxels only; this reproduces that quirk.
+
+    The renumbering (`torch.unique(fg, return_inverse=True)[1]`: each id's rank among the
+    distinct ids) is a cumulative count of the ids present, without a sort: a CPU sort of
+    ~50k ids took ~100 ms with 16 threads on the H200 machine."""
+    fg = voxel_spps[object_idxs]
+    present = torch.zeros(int(fg.max()) + 1 if len(fg) else 0, dtype=torch.bool, device=fg.device)
+    present[fg] = True
+    rank = torch.cumsum(present, 0) - 1
+    return rank[fg[query_inds]]
 
 
 def sampling_rounds(

@@ -8,7 +8,7 @@ import torch
 
 from isbnet_trt.isbnet.checkpoint import build_model, load_model
 from isbnet_trt.isbnet.config import load_config
-from isbnet_trt.isbnet.inference import predict
+from isbnet_trt.isbnet.inference import coverage_columns, predict
 from isbnet_trt.isbnet.preprocess import SceneError
 from isbnet_trt.isbnet.synthetic import generate_room
 
@@ -77,3 +77,19 @@ def test_tiny_scenes_give_no_instances(untrained, n_points):
 def test_bad_input_is_refused_with_a_clear_error(untrained, points, superpoints, message):
     with pytest.raises(SceneError, match=message):
         predict(untrained, points, superpoints)
+
+
+def test_coverage_columns_renumber_the_foreground_superpoints():
+    """The official quirk (§9.11): superpoint ids renumbered over the foreground voxels, read at
+    each query's voxel; equal to `torch.unique(..., return_inverse=True)` (the official form)."""
+    voxel_spps = torch.tensor([7, 2, 2, 9, 4, 7, 0])
+    object_idxs = torch.tensor([0, 1, 3, 5])  # superpoints 7, 2, 9, 7 -> ranks 1, 0, 2, 1
+    assert coverage_columns(voxel_spps, object_idxs, torch.tensor([3, 2, 0])).tolist() == [1, 2, 1]
+    g = torch.Generator().manual_seed(0)
+    voxel_spps = torch.randint(0, 5000, (20_000,), generator=g)
+    object_idxs = torch.nonzero(torch.rand(20_000, generator=g) < 0.4).view(-1)
+    query_inds = torch.randint(0, len(object_idxs), (2048,), generator=g)
+    official = torch.unique(voxel_spps[object_idxs], return_inverse=True)[1][query_inds]
+    assert torch.equal(coverage_columns(voxel_spps, object_idxs, query_inds), official)
+    empty = torch.zeros(0, dtype=torch.long)
+    assert coverage_columns(voxel_spps, empty, empty).numel() == 0
