@@ -48,7 +48,8 @@ def latency_plot(
         y = [t["median"] for t in tot]
         err = [[t["median"] - t["min"] for t in tot], [t["max"] - t["median"] for t in tot]]
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=backend)
-    for table, style, name in ((floors, "k--", "floor (cost model)"), (gpu_floors or {}, "k:", "GPU floor")):
+    cpu_name = "CPU floor (cost model)" if gpu_floors else "floor (cost model)"
+    for table, style, name in ((floors, "k--", cpu_name), (gpu_floors or {}, "k:", "GPU floor")):
         fl = sorted((int(n), f["total"]["floor_ms"]) for n, f in table.items())
         if fl:
             ax.plot([n for n, _ in fl], [f for _, f in fl], style, marker="_", ms=14, label=name)
@@ -78,7 +79,8 @@ def breakdown_plot(
     rows = [r for r in result["rows"] if r["n_points"] == n_points and r["status"] == "ok"]
     labels = [r["backend"] for r in rows]
     stage_rows = [[r["stages"].get(s, {}).get("median", 0.0) for s in PIPELINE_STAGES] for r in rows]
-    for table, name in ((floors, "floor (cost model)"), (gpu_floors or {}, "GPU floor")):
+    cpu_name = "CPU floor (cost model)" if gpu_floors else "floor (cost model)"
+    for table, name in ((floors, cpu_name), (gpu_floors or {}, "GPU floor")):
         floor = table.get(str(n_points))
         if floor:
             labels.append(name)
