@@ -30,6 +30,12 @@ MapBuilder = Callable[[np.ndarray, int, np.ndarray], Sequence[Any]]
 
 TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applied even at test time
 MIN_POINTS = 1  # below this there is nothing to voxelise; see `check_points`
+#: Rows per `np.matmul` call of the test rotation: 9 × rows multiply-adds stay below OpenBLAS's
+#: multi-threading threshold (m·n·k < 262144). A multi-threaded call leaves OpenBLAS's workers
+#: spinning for ~0.1 s, which stalls PyTorch's CPU thread pool right after it (measured on a
+#: 2-core VM: a 2.5 ms op took up to 106 ms; on the 16-core H200 host the GPU pipeline's CPU
+#: bookkeeping took 50-100 ms).
+ROTATION_CHUNK_ROWS = 8192
 
 
 class SceneError(IsbnetError, ValueError):
@@ -138,10 +144,18 @@ def centre_and_scale(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rotate_for_test(coords: np.ndarray) -> np.ndarray:
-    """The official test-time rotation by 0.35π about z (row vectors, float64 `np.matmul`)."""
+    """The official test-time rotation by 0.35π about z (row vectors, float64 `np.matmul`).
+
+    Computed `ROTATION_CHUNK_ROWS` rows per `np.matmul` call: every row gets the same result
+    (the same BLAS kernel computes each row), but each call stays on the calling thread."""
     c, s = math.cos(TEST_ROTATION), math.sin(TEST_ROTATION)
     m = np.matmul(np.eye(3), [[c, s, 0], [-s, c, 0], [0, 0, 1]])
-    return np.matmul(coords, m)
+    coords = np.ascontiguousarray(coords, dtype=np.float64)
+    out = np.empty((len(coords), 3))
+    for start in range(0, len(coords), ROTATION_CHUNK_ROWS):
+        rows = slice(start, start + ROTATION_CHUNK_ROWS)
+        np.matmul(coords[rows], m, out=out[rows])
+    return out
 
 
 def test_frame(
