@@ -753,7 +753,8 @@ def setup_lines(result: dict[str, Any]) -> list[str]:
 
 
 COLUMNS_NOTE = """Columns: preprocess = axes/centring, voxelisation, superpoint renumbering and the
-kernel maps of every U-Net level (numba; PyTorch ops on the GPU for torch-cuda); backbone = U-Net,
+kernel maps of every U-Net level (NumPy + numba; torch-cuda: voxelisation, voxel means and maps
+with PyTorch ops on the GPU); backbone = U-Net,
 heads, superpoint pooling and mask tower (torch: including the pair lists built from the kernel
 maps; torch-spconv: including spconv's own rulebooks); aggregator = foreground selection and
 point aggregator 1 (FPS 2048, ball query, MLPs); decoder = every iterative-sampling round
