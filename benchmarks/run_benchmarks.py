@@ -206,7 +206,7 @@ def cost_markdown(result: dict[str, Any]) -> list[str]:
     ]
     g = cost.get("gpu_machine")
     if g:
-        lines[2:2] = [
+        lines[4:4] = [
             f"GPU (measured here, fp32 without TF32): `torch.mm` peak {g['peak_gflops']:.0f} GFLOP/s "
             f"(square {g['peak_size']}), copy bandwidth {g['bandwidth_gbs']:.0f} GB/s. The GPU backends' "
             "cells are measured / GPU floor (the column after the CPU floor); the others' / CPU floor.",
