@@ -47,6 +47,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     SparseInverseConv3d,
     SubMConv3d,
 )
+from isbnet_trt.runtime.cuda_stages import float32_precision
 
 #: One FPS distance update: 3 subtractions, 3 multiply-adds, a min and a compare.
 FPS_FLOPS_PER_UPDATE = 8
@@ -313,12 +314,8 @@ def gemm_gflops(m: int, k: int, n: int, min_time_s: float = 0.2, device: str = "
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(m, k, generator=g).to(device), torch.randn(k, n, generator=g).to(device)
     out = torch.empty(m, n, device=device)
-    tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
-    try:
+    with float32_precision(tf32=False):
         t = _best_time(lambda: torch.mm(a, b, out=out), min_time_s, sync=_sync_for(device))
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = tf32
     return 2.0 * m * k * n / t / 1e9
 
 
