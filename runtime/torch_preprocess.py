@@ -61,10 +61,11 @@ def voxelize(coords: Tensor) -> TorchVoxels:
         empty = torch.zeros(0, dtype=torch.int64, device=dev)
         return TorchVoxels(c, empty, torch.zeros(1, dtype=torch.int64, device=dev), empty)
     lo, hi = c.min(0).values, c.max(0).values
-    if int(lo.min()) < _INT32.min or int(hi.max()) > _INT32.max:
+    bounds = torch.stack([lo, hi]).cpu().numpy()  # one host sync for both checks
+    if bounds[0].min() < _INT32.min or bounds[1].max() > _INT32.max:
         raise ValueError("coords must fit in int32 (the official op's key type)")
     ext = hi - lo + 1
-    if float(np.prod(ext.cpu().numpy().astype(np.float64))) >= 2.0**62:
+    if float(np.prod((bounds[1] - bounds[0] + 1).astype(np.float64))) >= 2.0**62:
         raise ValueError(f"coordinate range {ext.tolist()} too large for int64 keys")
     key = ((c[:, 0] - lo[0]) * ext[1] + (c[:, 1] - lo[1])) * ext[2] + (c[:, 2] - lo[2])
     sorted_key, perm = torch.sort(key, stable=True)  # stable: each voxel's points stay ascending
