@@ -68,6 +68,8 @@ def to_model_frame(points: np.ndarray, opts: SceneOptions) -> np.ndarray:
     if opts.up_axis == "y":  # rotate +90° about x: y (up) becomes z, z becomes -y
         out[:, 1], out[:, 2] = -out[:, 2].copy(), out[:, 1].copy()
     _warn_if_suspicious(out[:, :3])
+    if not opts.no_color:
+        _warn_if_colour_range_odd(out[:, 3:6])
     return out
 
 
@@ -86,6 +88,22 @@ def _warn_if_suspicious(xyz: np.ndarray) -> None:
             f"the vertical (z) extent {extent[2]:.1f} m exceeds the horizontal ones "
             f"({extent[0]:.1f} x {extent[1]:.1f} m): is the up axis right? (use --up-axis y)",
             stacklevel=3,
+        )
+
+
+def _warn_if_colour_range_odd(rgb: np.ndarray) -> None:
+    """The model reads rgb as 0..255 (`rgb / 127.5 - 1`): colours stored as 0..1 floats or
+    16-bit values would reach it nearly black or far out of range."""
+    if len(rgb) < 100:  # too few points to judge a range
+        return
+    top = float(rgb.max())
+    if top <= 1.0 and float(rgb.min()) >= 0.0:
+        warnings.warn(
+            "colours are all within 0..1: the model expects 0..255 (multiply them by 255)", stacklevel=3
+        )
+    elif top > 255.0:
+        warnings.warn(
+            f"colours reach {top:.0f}: the model expects 0..255 (16-bit colour? divide by 257)", stacklevel=3
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,20 @@ def test_suspicious_extents_warn(room):
     tall = room.points[:, [0, 2, 1, 3, 4, 5]] * np.array([1, 1, 3, 1, 1, 1])
     with pytest.warns(UserWarning, match="up axis"):
         to_model_frame(tall, SceneOptions())
+
+
+def test_odd_colour_ranges_warn(room):
+    unit = room.points.copy()
+    unit[:, 3:] /= 255
+    with pytest.warns(UserWarning, match=r"within 0\.\.1.*0\.\.255"):
+        to_model_frame(unit, SceneOptions())
+    wide = room.points.copy()
+    wide[:, 3:] *= 257
+    with pytest.warns(UserWarning, match="16-bit"):
+        to_model_frame(wide, SceneOptions())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_model_frame(room.points, SceneOptions())  # 0..255: no warning
 
 
 def test_no_colour_needs_the_flag(room):
