@@ -100,7 +100,18 @@ def _scene_rng(seed: int, stage: Stage, index: int) -> np.random.Generator:
 
 
 def _room_dist(args: argparse.Namespace) -> RoomDistribution:
-    return RoomDistribution(min_points=args.min_points, max_points=args.max_points)
+    return RoomDistribution(
+        min_points=args.min_points, max_points=args.max_points, ceiling_prob=args.ceiling_prob
+    )
+
+
+def _augment(args: argparse.Namespace) -> AugmentOptions:
+    return AugmentOptions(
+        recolour_prob=args.recolour_prob,
+        scale=args.scale_aug,
+        extra_noise=args.extra_noise,
+        holes_prob=args.holes_prob,
+    )
 
 
 def _checkpoint(
@@ -146,7 +157,7 @@ def train(args: argparse.Namespace) -> int:
         model.load_state_dict(read_state_dict(args.init), strict=True)
         _log(f"initialised from {args.init}")
     dist = _room_dist(args)
-    aug = AugmentOptions(recolour_prob=args.recolour_prob)
+    aug = _augment(args)
     total_steps = sum(p.steps for p in phases)
     done = sum(p.steps for p in phases[:phase_idx]) + step
     _log(f"config {args.config}: {sum(p.numel() for p in model.parameters())} parameters; phases {phases}")
@@ -277,6 +288,30 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of training scenes whose objects get random colours (default 0: the generator's)",
+    )
+    g.add_argument(
+        "--scale-aug",
+        type=float,
+        default=0.0,
+        help="scale scenes by a log-uniform factor in [1/(1+S), 1+S] (default 0: off)",
+    )
+    g.add_argument(
+        "--extra-noise",
+        type=float,
+        default=0.0,
+        help="extra position noise, std up to this many m (default 0)",
+    )
+    g.add_argument(
+        "--holes-prob",
+        type=float,
+        default=0.0,
+        help="share of scenes with up to 30%% of their points dropped in occlusion holes (default 0)",
+    )
+    g.add_argument(
+        "--ceiling-prob",
+        type=float,
+        default=RoomDistribution.ceiling_prob,
+        help=f"share of rooms with a ceiling (default {RoomDistribution.ceiling_prob})",
     )
     g.add_argument("--init", help="start from these weights (e.g. a backbone checkpoint)")
     g.add_argument("--resume", action="store_true", help="continue from <work-dir>/latest.pth if present")

@@ -5,7 +5,8 @@ superpoint granularity (a generator-independent model must not learn one density
 `augment` is the official `transform_train` (random jitter / flip / full rotation of the
 coordinates, two elastic distortions of the voxel coordinates, per-scene colour shift) plus
 photometric augmentation of our own (brightness, contrast, per-channel gain, occasional
-grey, optionally random colours per object). `make_train_scene` voxelises the result as the
+grey, optionally random colours per object) and, optionally, object-size scaling, extra
+position noise and occlusion holes. `make_train_scene` voxelises the result as the
 official training does and computes the targets (`isbnet.targets`).
 
 Every random draw comes from the `numpy.random.Generator` passed in: a (seed, step) pair gives
@@ -14,6 +15,7 @@ the same scene in every run, which makes training resumable and deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -67,6 +69,10 @@ class AugmentOptions:
     channel_gain: float = 0.08  # ours: per-channel gain N(1, g)
     grey_prob: float = 0.1  # ours: replace colours by their grey level
     recolour_prob: float = 0.0  # ours: give every object and structure class a random colour
+    scale: float = 0.0  # ours: coordinates * log-uniform factor in [1 / (1 + s), 1 + s] (object sizes)
+    extra_noise: float = 0.0  # ours: extra position noise, std uniform in [0, extra_noise] m
+    holes_prob: float = 0.0  # ours: share of scenes with occlusion holes (see `drop_in_holes`)
+    holes_fraction: float = 0.3  # ours: at most this share of the points is dropped in holes
 
 
 def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribution()) -> SyntheticScene:
@@ -150,6 +156,36 @@ def recolour_objects(colours: np.ndarray, groups: np.ndarray, rng: np.random.Gen
     return np.clip(base[inv] * shading[:, None], 0, 1) * 2 - 1
 
 
+def drop_in_holes(room: SyntheticScene, rng: np.random.Generator, max_fraction: float) -> SyntheticScene:
+    """`room` without the points inside random 0.2-0.6 m balls, until up to `max_fraction`
+    (drawn uniformly) of them are gone: the occlusion gaps of a real scan, which our
+    generator's complete surfaces lack. Superpoint ids are renumbered 0..S-1."""
+    xyz = room.points[:, :3]
+    target = 1.0 - rng.uniform(0.0, max_fraction)
+    keep = np.ones(len(xyz), dtype=bool)
+    while len(xyz) and keep.mean() > target:
+        centre = xyz[rng.integers(len(xyz))]
+        keep &= np.einsum("ij,ij->i", xyz - centre, xyz - centre) > rng.uniform(0.2, 0.6) ** 2
+    return dataclasses.replace(
+        room,
+        points=room.points[keep],
+        superpoints=np.unique(room.superpoints[keep], return_inverse=True)[1].reshape(-1),
+        semantic_labels=room.semantic_labels[keep],
+        instance_labels=room.instance_labels[keep],
+    )
+
+
+def augment_size_and_noise(coords: np.ndarray, rng: np.random.Generator, opts: AugmentOptions) -> np.ndarray:
+    """coords `(N, 3)` float64 centred metres → scaled by a log-uniform factor (objects of
+    other sizes than the generator's) and with extra Gaussian noise (noisier scans). Draws
+    nothing for the switches that are off, so earlier recipes give the same scenes."""
+    if opts.scale > 0:
+        coords = coords * math.exp(rng.uniform(-1, 1) * math.log1p(opts.scale))
+    if opts.extra_noise > 0:
+        coords = coords + rng.normal(0.0, rng.uniform(0, opts.extra_noise), coords.shape)
+    return coords
+
+
 @dataclass(frozen=True)
 class TrainScene:
     """One training scene, voxelised (M voxels, S superpoints).
@@ -184,6 +220,8 @@ def make_train_scene(
     opts: AugmentOptions | None = AugmentOptions(),
 ) -> TrainScene:
     """Augment (unless `opts` is None: the official test-time geometry) and voxelise a room."""
+    if opts is not None and opts.holes_prob > 0 and rng.random() < opts.holes_prob:  # no draw when off
+        room = drop_in_holes(room, rng, opts.holes_fraction)
     coords, colours = centre_and_scale(room.points)
     if opts is None:
         opts = AugmentOptions(jitter=0, flip=False, rotate=False, elastic=False)
@@ -193,6 +231,7 @@ def make_train_scene(
             groups = np.where(room.instance_labels >= 0, room.instance_labels + 1000, room.semantic_labels)
             colours = recolour_objects(colours, groups, rng)
         feats = augment_colours(colours, rng, opts)
+        coords = augment_size_and_noise(coords, rng, opts)
     xyz_middle, xyz = augment_geometry(coords, rng, opts, cfg.data_scale)
     voxels = voxelize(xyz.astype(np.int64))
     coords_float = xyz_middle.astype(np.float32)

@@ -30,6 +30,7 @@ from isbnet_trt.isbnet.train import eval_rooms, lr_at, main
 from isbnet_trt.isbnet.train_backbone import backbone_features
 from isbnet_trt.isbnet.train_data import (
     AugmentOptions,
+    drop_in_holes,
     elastic_distortion,
     make_train_scene,
     recolour_objects,
@@ -232,6 +233,33 @@ def test_recolouring_off_leaves_the_training_scenes_unchanged(tiny_cfg: ModelCon
     b = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions(recolour_prob=0.0))
     c = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions(recolour_prob=1.0))
     assert torch.equal(a.voxel_feats, b.voxel_feats) and not torch.equal(a.voxel_feats, c.voxel_feats)
+
+
+def test_geometry_switches_off_leave_the_training_scenes_unchanged(tiny_cfg: ModelConfig) -> None:
+    room = generate_room(4000, seed=3)
+    a = make_train_scene(room, np.random.default_rng(5), tiny_cfg, AugmentOptions())
+    off = AugmentOptions(scale=0.0, extra_noise=0.0, holes_prob=0.0)
+    b = make_train_scene(room, np.random.default_rng(5), tiny_cfg, off)
+    assert torch.equal(a.voxel_feats, b.voxel_feats)
+    for on in (AugmentOptions(scale=0.3), AugmentOptions(extra_noise=0.02), AugmentOptions(holes_prob=1.0)):
+        c = make_train_scene(room, np.random.default_rng(5), tiny_cfg, on)
+        assert c.voxel_feats.shape != a.voxel_feats.shape or not torch.equal(a.voxel_feats, c.voxel_feats)
+
+
+def test_drop_in_holes_keeps_labels_with_their_points() -> None:
+    room = generate_room(20_000, seed=6)
+    holed = drop_in_holes(room, np.random.default_rng(0), 0.3)
+    assert 0.7 * len(room.points) - 2000 <= len(holed.points) < len(room.points)
+    # Each kept point keeps its own labels: match rows back by their exact coordinates.
+    index = {tuple(p): i for i, p in enumerate(room.points[:, :3].tolist())}
+    rows = np.array([index[tuple(p)] for p in holed.points[:, :3].tolist()])
+    assert np.array_equal(holed.semantic_labels, room.semantic_labels[rows])
+    assert np.array_equal(holed.instance_labels, room.instance_labels[rows])
+    spp = holed.superpoints
+    assert spp.min() == 0 and np.array_equal(np.unique(spp), np.arange(spp.max() + 1))
+    # Renumbering keeps the partition: same original superpoint <=> same new id.
+    pairs = np.unique(np.stack([room.superpoints[rows], spp]), axis=1)
+    assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
 def test_lr_schedule() -> None:
