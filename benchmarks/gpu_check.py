@@ -705,6 +705,68 @@ def check_pipeline(
     _time_kernels(report, scene, label, device, args)
 
 
+def check_unet_vs_spconv(
+    report: Report, model, scene, label: str, device: str, args: argparse.Namespace
+) -> None:
+    """Input conv + U-Net on our sparse-conv kernel vs on spconv (same weights, same voxels):
+    features within fp32 tolerance. Timed: ours with the kernel maps prebuilt, our kernel maps
+    built on the device, and spconv, which builds its rulebooks inside every call. Does nothing
+    where spconv is not installed (`pip install spconv-cu126` on a GPU machine)."""
+    import torch
+
+    from isbnet_trt.runtime.backends.torch_spconv import SpconvStages, spconv_available
+    from isbnet_trt.runtime.cuda_stages import DeviceStages, float32_precision, upload_maps
+    from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as torch_maps
+
+    if not spconv_available():
+        report.settings["spconv"] = "not installed: no U-Net comparison with spconv"
+        return
+    ours = DeviceStages(model, device).model
+    theirs = SpconvStages(DeviceStages(model, device, kernels=False).model)
+    feats = scene.voxel_feats.to(device)
+    levels = upload_maps(scene.maps, device)
+    base = scene.maps[0]
+
+    def our_unet():
+        return ours.unet(ours.input_conv[0](feats, levels[0].subm), levels)
+
+    def spconv_unet():
+        return theirs.unet(feats, base)
+
+    with torch.no_grad(), float32_precision(False):
+        rel = _rel_err(our_unet(), spconv_unet())
+        report.checks.append(
+            Check(
+                f"U-Net our kernels vs spconv [{label}]",
+                rel < 1e-4,
+                {
+                    "voxels": scene.n_voxels,
+                    "levels": len(scene.maps),
+                    "rel_err": rel,
+                    "spconv": _version("spconv"),
+                },
+            )
+        )
+        if args.skip_timing:
+            return
+        coords = torch.from_numpy(base.coords).to(device)
+        row: dict[str, Any] = {
+            "scene": label,
+            "pipeline": "U-Net vs spconv",
+            "points": len(scene.v2p),
+            "voxels": scene.n_voxels,
+            "ours_convs_ms": _median_ms(our_unet, args.repeat, args.warmup),
+            "ours_kernel_maps_ms": _median_ms(
+                lambda: torch_maps(coords, len(scene.maps), base.spatial_shape), args.repeat, args.warmup
+            ),
+            "spconv_incl_rulebooks_ms": _median_ms(spconv_unet, args.repeat, args.warmup),
+        }
+    row["speed_up_incl_maps"] = row["spconv_incl_rulebooks_ms"] / (
+        row["ours_convs_ms"] + row["ours_kernel_maps_ms"]
+    )
+    report.timings.append(row)
+
+
 def _profile(stages, scene, label: str, args: argparse.Namespace) -> None:
     """torch.profiler tables (top ops by GPU and by CPU time) of one scene on `stages`, written
     beside the report as `gpu_check-profile-<scene>.txt`."""
@@ -819,6 +881,7 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
             check_preprocess(report, room, scene, model.cfg, label, args.device, args)
             if not args.skip_pipeline:
                 check_pipeline(report, model, room, scene, label, args.device, args)
+            check_unet_vs_spconv(report, model, scene, label, args.device, args)
         except Exception:  # noqa: BLE001 - record and go on with the next scene
             report.errors.append(f"{label}:\n{traceback.format_exc()}")
         if save is not None:

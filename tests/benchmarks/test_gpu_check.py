@@ -135,3 +135,24 @@ def test_pipeline_harness_on_the_cpu(gc, golden_dir, fixtures_dir):
     end_to_end = checks["pipeline instances GPU kernels vs CPU reference"].details
     assert end_to_end["unmatched"] == 0 and end_to_end["instances"].split("/")[0] != "0"
     assert end_to_end["gpu_prepared_unmatched"] == 0
+
+
+def test_unet_vs_spconv_harness_on_the_cpu(gc):
+    """check_unet_vs_spconv on the CPU: our kernel wiring (reference ops there) against spconv's
+    CPU build; timing (CUDA-only) is skipped."""
+    pytest.importorskip("spconv.pytorch", reason="spconv is not installed")
+    from isbnet_trt.isbnet.config import ModelConfig
+    from isbnet_trt.isbnet.model import ISBNet
+    from isbnet_trt.isbnet.preprocess import prepare_scene
+    from isbnet_trt.isbnet.synthetic import generate_room
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(channels=8, num_blocks=3)
+    model = ISBNet(cfg).eval()
+    room = generate_room(4000, seed=3)
+    scene = prepare_scene(room.points, room.superpoints, cfg)
+    report = gc.Report()
+    gc.check_unet_vs_spconv(report, model, scene, "room 4k", "cpu", gc.parse_args(["--skip-timing"]))
+    (check,) = report.checks
+    assert check.name == "U-Net our kernels vs spconv [room 4k]" and check.passed, check.details
+    assert check.details["rel_err"] < 1e-5 and check.details["levels"] == 3
