@@ -402,8 +402,9 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
     del xyz_gpu
 
 
-def check_sparse_conv(report: Report, scene, label: str, device: str, channels: int) -> None:
-    """Every kernel map of the U-Net, float32 (gated) and float16 (reported), vs the CPU reference."""
+def check_sparse_conv(report: Report, scene, label: str, device: str, channels: int, repeat: int = 0) -> None:
+    """Every kernel map of the U-Net, float32 (gated) and float16 (reported), vs the CPU reference;
+    with `repeat` > 0 also the median time of each float32 conv (which levels the kernel is slow on)."""
     import torch
 
     from isbnet_trt.isbnet.sparse_conv import sparse_conv
@@ -427,6 +428,10 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             rel = _rel_err(got, ref)
             half = ops_cuda.sparse_conv(feats.to(device).half(), kmap.to(device), weight.to(device).half())
             rel16 = _rel_err(half, ref)
+            timing = {}
+            if repeat > 0:
+                args = (feats.to(device), kmap.to(device), weight.to(device), n_in)
+                timing["fp32_ms"] = _median_ms(lambda a=args: ops_cuda.sparse_conv(*a), repeat, 1)
             report.checks.append(
                 Check(
                     f"SparseConv3d level {level} {kind} [{label}]",
@@ -438,6 +443,7 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
                         "c_out": c_out,
                         "fp32_rel_err": rel,
                         "fp16_rel_err": rel16,
+                        **timing,
                     },
                     note="" if rel <= FP32_REL_TOL else f"fp32 tolerance {FP32_REL_TOL}",
                 )
@@ -876,7 +882,9 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
             room = generate_room(n_points, seed=args.seed)
             scene = prepare_scene(room.points, room.superpoints, model.cfg)
             check_geometry(report, scene, label, args.device)
-            check_sparse_conv(report, scene, label, args.device, model.cfg.channels)
+            check_sparse_conv(
+                report, scene, label, args.device, model.cfg.channels, 0 if args.skip_timing else args.repeat
+            )
             check_kernel_maps(report, scene, label, args.device, args)
             check_preprocess(report, room, scene, model.cfg, label, args.device, args)
             if not args.skip_pipeline:
