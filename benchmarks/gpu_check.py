@@ -7,16 +7,16 @@ On a machine with an NVIDIA GPU, PyTorch with CUDA, cuda-python and NVRTC (or nv
 
 1. compares every kernel with the CPU reference on generated scenes: FPS (both variants, the
    one-block and the multi-block kernel, a tie-heavy set), ball query (ISBNet's radii and
-   sizes), sparse conv on every kernel map of the U-Net (float32 within tolerance, float16
-   error reported), the PyTorch kernel-map builder and scene preparation on the GPU against the
-   NumPy ones: index outputs must be identical, float outputs within float32 tolerance (the
-   prepared scene: bit for bit);
+   sizes), sparse conv on every kernel map of the U-Net (both kernels, "tile" and "splitk";
+   float32 within tolerance, float16 error reported, each level timed), the PyTorch kernel-map
+   builder and scene preparation on the GPU against the NumPy ones: index outputs must be
+   identical, float outputs within float32 tolerance (the prepared scene: bit for bit);
 2. runs the whole pipeline on the GPU with our kernels (`runtime.cuda_stages.DeviceStages`) and
    matches its instances with the CPU reference run (`isbnet.compare.match_instances`), on the
    CPU-prepared and on the GPU-prepared scene;
 3. times every stage (CUDA-synchronised wall clock, median of repeats) against the PyTorch GPU
-   baseline (the unmodified reference model on the GPU), and spconv's SubMConv3d per U-Net level
-   where spconv is installed;
+   baseline (the unmodified reference model on the GPU); where spconv is installed, checks and
+   times the U-Net on our kernel against the U-Net on spconv (same weights and voxels);
 4. writes `benchmarks/results/gpu_check-<gpu>-<time>.{md,json}` with the machine, GPU, driver and
    library versions beside every number.
 
@@ -428,10 +428,14 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             rel = _rel_err(got, ref)
             half = ops_cuda.sparse_conv(feats.to(device).half(), kmap.to(device), weight.to(device).half())
             rel16 = _rel_err(half, ref)
+            dev_args = (feats.to(device), kmap.to(device), weight.to(device), n_in)
+            split = _rel_err(ops_cuda.sparse_conv(*dev_args, algorithm="splitk"), ref)
             timing = {}
             if repeat > 0:
-                args = (feats.to(device), kmap.to(device), weight.to(device), n_in)
-                timing["fp32_ms"] = _median_ms(lambda a=args: ops_cuda.sparse_conv(*a), repeat, 1)
+                for algorithm in ops_cuda.SPARSE_CONV_ALGORITHMS:
+                    timing[f"{algorithm}_fp32_ms"] = _median_ms(
+                        lambda a=algorithm, d=dev_args: ops_cuda.sparse_conv(*d, algorithm=a), repeat, 1
+                    )
             report.checks.append(
                 Check(
                     f"SparseConv3d level {level} {kind} [{label}]",
@@ -446,6 +450,14 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
                         **timing,
                     },
                     note="" if rel <= FP32_REL_TOL else f"fp32 tolerance {FP32_REL_TOL}",
+                )
+            )
+            report.checks.append(
+                Check(
+                    f"SparseConv3d split-K level {level} {kind} [{label}]",
+                    split <= FP32_REL_TOL,
+                    {"n_out": table.shape[0], "fp32_rel_err": split},
+                    note="" if split <= FP32_REL_TOL else f"fp32 tolerance {FP32_REL_TOL}",
                 )
             )
 

@@ -53,6 +53,8 @@ ENTRY_POINTS = (
     "isbnet_ball_query",
     "isbnet_sparse_conv_f32",
     "isbnet_sparse_conv_f16",
+    "isbnet_sparse_conv_splitk_f32",
+    "isbnet_sparse_conv_splitk_f16",
 )
 #: Compute capabilities (major * 10 + minor) the kernels are built and checked for.
 SUPPORTED_ARCHS = (75, 80, 86, 87, 89, 90)

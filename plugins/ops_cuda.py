@@ -141,8 +141,15 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
     return idx
 
 
+SPARSE_CONV_ALGORITHMS = ("tile", "splitk")
+
+
 def sparse_conv(
-    features: Tensor, kernel_map: Tensor, weight: Tensor, min_inputs: int | None = None
+    features: Tensor,
+    kernel_map: Tensor,
+    weight: Tensor,
+    min_inputs: int | None = None,
+    algorithm: str = "tile",
 ) -> Tensor:
     """`isbnet::SparseConv3d`: features (N_in, C_in), kernel_map (N_out, K) int32, weight
     (K, C_in, C_out) -> (N_out, C_out), all on one CUDA device.
@@ -150,8 +157,12 @@ def sparse_conv(
     float32 and float16 run natively (float16 accumulates in float32); bfloat16 is computed in
     float32 and cast back. min_inputs: 1 + the largest row the map references, when the caller
     knows it (e.g. computed on the CPU when the map was built); None computes it on the device
-    (one host sync) to refuse maps that reach past `features`.
+    (one host sync) to refuse maps that reach past `features`. algorithm: "tile" (one warp per
+    64-row tile: the kernel the TensorRT plugin embeds) or "splitk" (a block per tile, its warps
+    splitting the offsets: meant for coarse levels with few tiles; not yet run on a GPU).
     """
+    if algorithm not in SPARSE_CONV_ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {SPARSE_CONV_ALGORITHMS}, got {algorithm!r}")
     if features.dim() != 2 or kernel_map.dim() != 2 or weight.dim() != 3:
         raise ValueError(
             "expected features (N_in, C_in), kernel_map (N_out, K), weight (K, C_in, C_out); got "
@@ -170,7 +181,9 @@ def sparse_conv(
     if not (features.device == kernel_map.device == weight.device):
         raise ValueError("features, kernel_map and weight must be on one device")
     if features.dtype == torch.bfloat16:
-        return sparse_conv(features.float(), kernel_map, weight.float(), min_inputs).to(torch.bfloat16)
+        return sparse_conv(features.float(), kernel_map, weight.float(), min_inputs, algorithm).to(
+            torch.bfloat16
+        )
     if features.dtype not in (torch.float32, torch.float16):
         raise TypeError(f"features must be float32, float16 or bfloat16, got {features.dtype}")
     n_out = kernel_map.shape[0]
@@ -190,8 +203,11 @@ def sparse_conv(
     tiles = -(-n_out // _const("SPCONV_TILE_ROWS"))
     slices = -(-c_out // _const("SPCONV_SLICE_COLS"))
     warps = _const("SPCONV_WARPS")
-    grid = -(-(tiles * slices) // warps)
-    name = "isbnet_sparse_conv_f32" if features.dtype == torch.float32 else "isbnet_sparse_conv_f16"
+    dtype = "f32" if features.dtype == torch.float32 else "f16"
+    if algorithm == "splitk":
+        grid, name = tiles * slices, f"isbnet_sparse_conv_splitk_{dtype}"
+    else:
+        grid, name = -(-(tiles * slices) // warps), f"isbnet_sparse_conv_{dtype}"
     args = [
         _ptr(features),
         _ptr(kernel_map),

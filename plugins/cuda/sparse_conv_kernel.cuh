@@ -17,6 +17,9 @@
 // within float32 accumulation tolerance (the spec leaves the order open). float16 I/O is
 // accumulated in float32 and rounded once at the end.
 //
+// isbnet_sparse_conv_splitk_*: the same tiles, one block per tile with its warps splitting the
+// offsets (see sparse_conv_splitk_block), for levels with too few tiles to fill the GPU.
+//
 // kmap values must be -1 or in [0, n_in): not checked here (the Python launcher checks).
 #pragma once
 
@@ -49,12 +52,12 @@ struct __align__(16) SpconvWarpSmem {
     int dst[kRows];           // ... and output row within the tile
 };
 
+// The warp's tile summed over offsets k_begin <= k < k_end into sm.acc (zeroed first).
 template <class Io>
-__device__ __forceinline__ void sparse_conv_warp(const typename Io::T* __restrict__ features,
-                                                 const int* __restrict__ kmap,
-                                                 const typename Io::T* __restrict__ weight, int n_out, int k_vol,
-                                                 int c_in, int c_out, typename Io::T* __restrict__ out,
-                                                 SpconvWarpSmem& sm, int tile, int slice) {
+__device__ __forceinline__ void accumulate_tile(const typename Io::T* __restrict__ features,
+                                                const int* __restrict__ kmap, const typename Io::T* __restrict__ weight,
+                                                int n_out, int k_vol, int c_in, int c_out, SpconvWarpSmem& sm,
+                                                int tile, int slice, int k_begin, int k_end) {
     const unsigned int full = 0xffffffffu;
     const int lane = threadIdx.x & 31;
     const int row0 = tile * kRows;
@@ -64,7 +67,7 @@ __device__ __forceinline__ void sparse_conv_warp(const typename Io::T* __restric
 
     for (int r = 0; r < kRows; ++r) sm.acc[r][lane] = 0.0f;
 
-    for (int k = 0; k < k_vol; ++k) {
+    for (int k = k_begin; k < k_end; ++k) {
         const int ra = row0 + lane;
         const int rb = row0 + 32 + lane;
         const int ma = ra < n_out ? kmap[(long long)ra * k_vol + k] : -1;
@@ -129,11 +132,6 @@ __device__ __forceinline__ void sparse_conv_warp(const typename Io::T* __restric
         }
         __syncwarp();  // sm.src / sm.dst are rewritten for the next offset
     }
-
-    for (int r = 0; r < kRows; ++r) {
-        const int row = row0 + r;
-        if (row < n_out && col_ok) Io::store(out + (long long)row * c_out + col, sm.acc[r][lane]);
-    }
 }
 
 template <class Io>
@@ -142,14 +140,52 @@ __device__ __forceinline__ void sparse_conv_block(const typename Io::T* features
                                                   int c_out, typename Io::T* out) {
     __shared__ SpconvWarpSmem smem[kWarps];
     const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
     const int n_slices = (c_out + kCols - 1) / kCols;
     const int n_units = ((n_out + kRows - 1) / kRows) * n_slices;
     const int unit = blockIdx.x * kWarps + warp;
     if (unit >= n_units) return;  // warps are independent: no block-level barrier below
     // Consecutive warps share a row tile (different channel slices): the tile's kernel-map rows
     // and gathered features are reused from L1.
-    sparse_conv_warp<Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, out, smem[warp], unit / n_slices,
-                         unit % n_slices);
+    const int tile = unit / n_slices, slice = unit % n_slices;
+    SpconvWarpSmem& sm = smem[warp];
+    accumulate_tile<Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, sm, tile, slice, 0, k_vol);
+    const int col = slice * kCols + lane;
+    for (int r = 0; r < kRows; ++r) {
+        const int row = tile * kRows + r;
+        if (row < n_out && col < c_out) Io::store(out + (long long)row * c_out + col, sm.acc[r][lane]);
+    }
+}
+
+// Split-K variant for levels with few output rows, where one warp per tile leaves most of the
+// GPU idle and each warp runs a long dependent chain: a block per (tile, slice), its warp w
+// summing the offsets [w * K / W, (w + 1) * K / W) into its own tile, then the block adding the
+// W partial tiles in warp order. Same work, W times the parallelism, deterministic; the sum
+// order differs from the one-warp kernel's (within float32 accumulation tolerance).
+template <class Io>
+__device__ __forceinline__ void sparse_conv_splitk_block(const typename Io::T* features, const int* kmap,
+                                                         const typename Io::T* weight, int n_out, int k_vol,
+                                                         int c_in, int c_out, typename Io::T* out) {
+    __shared__ SpconvWarpSmem smem[kWarps];
+    const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+    const int n_slices = (c_out + kCols - 1) / kCols;
+    const int n_units = ((n_out + kRows - 1) / kRows) * n_slices;
+    const int unit = blockIdx.x;
+    if (unit >= n_units) return;  // block-uniform: the barrier below is reached by all or none
+    const int tile = unit / n_slices, slice = unit % n_slices;
+    const int k_begin = (k_vol * warp) / kWarps, k_end = (k_vol * (warp + 1)) / kWarps;
+    accumulate_tile<Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, smem[warp], tile, slice, k_begin, k_end);
+    __syncthreads();
+    const int col = slice * kCols + lane;
+    for (int r = warp; r < kRows; r += kWarps) {
+        const int row = tile * kRows + r;
+        if (row < n_out && col < c_out) {
+            float v = smem[0].acc[r][lane];
+            for (int w = 1; w < kWarps; ++w) v = __fadd_rn(v, smem[w].acc[r][lane]);
+            Io::store(out + (long long)row * c_out + col, v);
+        }
+    }
 }
 
 }  // namespace isbnet
@@ -165,10 +201,27 @@ isbnet_sparse_conv_f32(const float* __restrict__ features, const int* __restrict
     isbnet::sparse_conv_block<isbnet::F32Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, out);
 }
 
+// Grid: ceil(n_out / 64) * ceil(c_out / 32) blocks of 32 * ISBNET_SPCONV_WARPS threads.
+extern "C" __global__ void __launch_bounds__(32 * ISBNET_SPCONV_WARPS)
+isbnet_sparse_conv_splitk_f32(const float* __restrict__ features, const int* __restrict__ kmap,
+                              const float* __restrict__ weight, int n_in, int n_out, int k_vol, int c_in, int c_out,
+                              float* __restrict__ out) {
+    (void)n_in;
+    isbnet::sparse_conv_splitk_block<isbnet::F32Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, out);
+}
+
 extern "C" __global__ void __launch_bounds__(32 * ISBNET_SPCONV_WARPS)
 isbnet_sparse_conv_f16(const unsigned short* __restrict__ features, const int* __restrict__ kmap,
                        const unsigned short* __restrict__ weight, int n_in, int n_out, int k_vol, int c_in,
                        int c_out, unsigned short* __restrict__ out) {
     (void)n_in;
     isbnet::sparse_conv_block<isbnet::F16Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, out);
+}
+
+extern "C" __global__ void __launch_bounds__(32 * ISBNET_SPCONV_WARPS)
+isbnet_sparse_conv_splitk_f16(const unsigned short* __restrict__ features, const int* __restrict__ kmap,
+                              const unsigned short* __restrict__ weight, int n_in, int n_out, int k_vol, int c_in,
+                              int c_out, unsigned short* __restrict__ out) {
+    (void)n_in;
+    isbnet::sparse_conv_splitk_block<isbnet::F16Io>(features, kmap, weight, n_out, k_vol, c_in, c_out, out);
 }

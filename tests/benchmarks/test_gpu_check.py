@@ -86,7 +86,9 @@ def _cpu_stand_ins(monkeypatch):
         ops_cuda, "ball_query", lambda x, c, r, n: geometry.ball_query(x, c, r, n).to(torch.int32)
     )
     monkeypatch.setattr(
-        ops_cuda, "sparse_conv", lambda f, k, w, m=None: sparse_conv(f.float(), k, w.float()).to(f.dtype)
+        ops_cuda,
+        "sparse_conv",
+        lambda f, k, w, m=None, algorithm="tile": sparse_conv(f.float(), k, w.float()).to(f.dtype),
     )
 
 
@@ -107,7 +109,8 @@ def test_harness_logic_with_cpu_stand_ins(gc):
     )
     names = [c.name for c in report.checks]
     assert sum(n.startswith("FPS") for n in names) == 8 and sum(n.startswith("BallQuery") for n in names) == 4
-    assert sum(n.startswith("SparseConv3d") for n in names) == 3 * len(scene.maps) - 2
+    assert sum(n.startswith("SparseConv3d level") for n in names) == 3 * len(scene.maps) - 2
+    assert sum(n.startswith("SparseConv3d split-K") for n in names) == 3 * len(scene.maps) - 2
     assert sum(n.startswith("kernel maps") for n in names) == 1
     assert sum(n.startswith("scene preparation") for n in names) == 1
     failed = [(c.name, c.details) for c in report.checks if not c.passed]

@@ -89,36 +89,45 @@ def ball_query(xyz: np.ndarray, centres: np.ndarray, radius: float, n_sample: in
     return out
 
 
-def sparse_conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def sparse_conv(features: np.ndarray, kmap: np.ndarray, weight: np.ndarray, k_splits: int = 1) -> np.ndarray:
     """isbnet_sparse_conv_f32, warp by warp: 64-row x 32-channel tiles, per-offset compaction by
     ballots (rows 0..31 then 32..63, ascending lanes), groups of 8 compacted rows, input channels
     staged 32 at a time, fp32 FMA chains per (row, channel), shared-memory accumulation in
-    increasing k. float32 throughout; returns (N_out, C_out)."""
+    increasing k. float32 throughout; returns (N_out, C_out).
+
+    k_splits > 1 models isbnet_sparse_conv_splitk_f32 with that many warps per block: warp w
+    accumulates offsets [w * K // W, (w + 1) * K // W) into its own tile, then the partial tiles
+    are added in warp order."""
     n_out, k_vol = kmap.shape
     c_in, c_out = weight.shape[1], weight.shape[2]
     out = np.zeros((n_out, c_out), np.float32)
-    n_slices = -(-c_out // 32)
     for tile in range(-(-n_out // 64)):
         row0 = tile * 64
-        for s in range(n_slices):
+        rows = np.arange(row0, row0 + 64)
+        for s in range(-(-c_out // 32)):
             cols = np.arange(s * 32, min(c_out, s * 32 + 32))
-            acc = np.zeros((64, len(cols)), np.float32)
-            for k in range(k_vol):
-                rows = np.arange(row0, row0 + 64)
-                m = np.where(rows < n_out, kmap[np.minimum(rows, n_out - 1), k], -1)
-                src_a, src_b = m[:32], m[32:]
-                lanes_a, lanes_b = np.flatnonzero(src_a >= 0), np.flatnonzero(src_b >= 0)
-                src = np.concatenate([src_a[lanes_a], src_b[lanes_b]])
-                dst = np.concatenate([lanes_a, 32 + lanes_b])
-                for s0 in range(0, len(src), 8):
-                    g_src, g_dst = src[s0 : s0 + 8], dst[s0 : s0 + 8]
-                    part = np.zeros((len(g_src), len(cols)), np.float32)
-                    for c0 in range(0, c_in, 32):
-                        for cc in range(min(32, c_in - c0)):
-                            a = features[g_src, c0 + cc][:, None]
-                            w = weight[k, c0 + cc, cols][None, :]
-                            part = (a.astype(np.float64) * w + part).astype(np.float32)  # fmaf
-                    acc[g_dst] += part
+            partials = []
+            for w in range(k_splits):
+                acc = np.zeros((64, len(cols)), np.float32)
+                for k in range(k_vol * w // k_splits, k_vol * (w + 1) // k_splits):
+                    m = np.where(rows < n_out, kmap[np.minimum(rows, n_out - 1), k], -1)
+                    src_a, src_b = m[:32], m[32:]
+                    lanes_a, lanes_b = np.flatnonzero(src_a >= 0), np.flatnonzero(src_b >= 0)
+                    src = np.concatenate([src_a[lanes_a], src_b[lanes_b]])
+                    dst = np.concatenate([lanes_a, 32 + lanes_b])
+                    for s0 in range(0, len(src), 8):
+                        g_src, g_dst = src[s0 : s0 + 8], dst[s0 : s0 + 8]
+                        part = np.zeros((len(g_src), len(cols)), np.float32)
+                        for c0 in range(0, c_in, 32):
+                            for cc in range(min(32, c_in - c0)):
+                                a = features[g_src, c0 + cc][:, None]
+                                wk = weight[k, c0 + cc, cols][None, :]
+                                part = (a.astype(np.float64) * wk + part).astype(np.float32)  # fmaf
+                        acc[g_dst] += part
+                partials.append(acc)
+            total = partials[0]
+            for p in partials[1:]:
+                total = total + p  # float32, warp order
             valid = min(64, n_out - row0)
-            out[row0 : row0 + valid, cols] = acc[:valid]
+            out[row0 : row0 + valid, cols] = total[:valid]
     return out

@@ -105,3 +105,9 @@ def test_sparse_conv_tiling_and_compaction_equal_the_reference():
     got = kernel_model.sparse_conv(feats, kmap, weight)
     assert np.all(got[5] == 0)
     assert np.abs(got - ref).max() <= 1e-5 * np.abs(ref).max()
+    # The split-K kernel: 4 warps per tile (ISBNET_SPCONV_WARPS), and more warps than offsets.
+    for k_splits, kmap_k in ((4, kmap), (4, kmap[:, :2]), (8, kmap[:, :5])):
+        w_k = weight[: kmap_k.shape[1]]
+        split = kernel_model.sparse_conv(feats, kmap_k, w_k, k_splits)
+        ref_k = sparse_conv(torch.from_numpy(feats), kmap_k, torch.from_numpy(w_k)).numpy()
+        assert np.abs(split - ref_k).max() <= 1e-5 * np.abs(ref_k).max(), k_splits

@@ -55,6 +55,10 @@ def test_inputs_are_validated_before_launching():
         ops_cuda.sparse_conv(
             torch.zeros(4, 2), torch.full((3, 1), 9, dtype=torch.int32), torch.zeros(1, 2, 5)
         )
+    with pytest.raises(ValueError, match="algorithm"):
+        ops_cuda.sparse_conv(
+            torch.zeros(4, 2), torch.zeros(3, 1, dtype=torch.int32), torch.zeros(1, 2, 5), algorithm="gemm"
+        )
     # Empty outputs need no kernel (and no GPU).
     assert ops_cuda.farthest_point_sample(torch.zeros(0, 3), 5, "pointnet2").shape == (0,)
     assert torch.equal(
@@ -83,5 +87,6 @@ def test_kernels_match_the_reference_on_a_gpu():
     kmap = torch.from_numpy(rng.integers(-1, 1000, (700, 27)).astype(np.int32))
     feats, weight = torch.randn(1000, 48), torch.randn(27, 48, 40)
     ref = reference_conv(feats, kmap, weight)
-    got = ops_cuda.sparse_conv(feats.cuda(), kmap.cuda(), weight.cuda()).cpu()
-    assert float((got - ref).abs().max()) <= 1e-5 * float(ref.abs().max())
+    for algorithm in ops_cuda.SPARSE_CONV_ALGORITHMS:
+        got = ops_cuda.sparse_conv(feats.cuda(), kmap.cuda(), weight.cuda(), algorithm=algorithm).cpu()
+        assert float((got - ref).abs().max()) <= 1e-5 * float(ref.abs().max()), algorithm
