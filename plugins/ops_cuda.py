@@ -12,6 +12,7 @@ geometry_ops=CudaGeometry())`, the `GeometryOps` protocol of `isbnet.aggregator`
 from __future__ import annotations
 
 import ctypes
+import functools
 
 import torch
 from torch import Tensor
@@ -144,6 +145,19 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
 SPARSE_CONV_ALGORITHMS = ("tile", "splitk")
 
 
+@functools.cache
+def _sm_count(device_index: int) -> int:
+    return torch.cuda.get_device_properties(device_index).multi_processor_count
+
+
+def pick_sparse_conv_algorithm(n_out: int, c_out: int, device: torch.device) -> str:
+    """ "splitk" where the one-warp kernel would launch fewer warps (64-row x 32-channel tiles)
+    than the GPU has SMs, else "tile". The choice of `sparse_conv(algorithm="auto")`."""
+    tiles = -(-n_out // _const("SPCONV_TILE_ROWS")) * -(-c_out // _const("SPCONV_SLICE_COLS"))
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return "splitk" if tiles < _sm_count(index) else "tile"
+
+
 def sparse_conv(
     features: Tensor,
     kernel_map: Tensor,
@@ -158,11 +172,12 @@ def sparse_conv(
     float32 and cast back. min_inputs: 1 + the largest row the map references, when the caller
     knows it (e.g. computed on the CPU when the map was built); None computes it on the device
     (one host sync) to refuse maps that reach past `features`. algorithm: "tile" (one warp per
-    64-row tile: the kernel the TensorRT plugin embeds) or "splitk" (a block per tile, its warps
-    splitting the offsets: meant for coarse levels with few tiles; not yet run on a GPU).
+    64-row tile: the kernel the TensorRT plugin embeds), "splitk" (a block per tile, its warps
+    splitting the offsets: meant for coarse levels with few tiles; not yet run on a GPU) or
+    "auto" (`pick_sparse_conv_algorithm`).
     """
-    if algorithm not in SPARSE_CONV_ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {SPARSE_CONV_ALGORITHMS}, got {algorithm!r}")
+    if algorithm not in (*SPARSE_CONV_ALGORITHMS, "auto"):
+        raise ValueError(f"algorithm must be one of {(*SPARSE_CONV_ALGORITHMS, 'auto')}, got {algorithm!r}")
     if features.dim() != 2 or kernel_map.dim() != 2 or weight.dim() != 3:
         raise ValueError(
             "expected features (N_in, C_in), kernel_map (N_out, K), weight (K, C_in, C_out); got "
@@ -200,6 +215,8 @@ def sparse_conv(
         return out.zero_()
     features, kernel_map, weight = features.contiguous(), kernel_map.contiguous(), weight.contiguous()
     kern, stream = _kernels_for(features)
+    if algorithm == "auto":
+        algorithm = pick_sparse_conv_algorithm(n_out, c_out, features.device)
     tiles = -(-n_out // _const("SPCONV_TILE_ROWS"))
     slices = -(-c_out // _const("SPCONV_SLICE_COLS"))
     warps = _const("SPCONV_WARPS")

@@ -102,12 +102,15 @@ def upload_maps(maps: Sequence[LevelMaps | TorchLevelMaps], device: torch.device
     ]
 
 
-def kernel_sparse_conv(features: Tensor, kmap: DeviceKernelMap, weight_kcc: Tensor) -> Tensor:
-    """`isbnet::SparseConv3d` with our kernel on CUDA tensors, the reference op on CPU tensors."""
+def kernel_sparse_conv(
+    features: Tensor, kmap: DeviceKernelMap, weight_kcc: Tensor, algorithm: str = "tile"
+) -> Tensor:
+    """`isbnet::SparseConv3d` with our kernel on CUDA tensors (`algorithm` as in
+    `plugins.ops_cuda.sparse_conv`), the reference op on CPU tensors."""
     if features.device.type == "cuda":
         from isbnet_trt.plugins.ops_cuda import sparse_conv as cuda_sparse_conv
 
-        return cuda_sparse_conv(features, kmap.table, weight_kcc, kmap.min_inputs)
+        return cuda_sparse_conv(features, kmap.table, weight_kcc, kmap.min_inputs, algorithm)
     return sparse_conv(features, kmap.table, weight_kcc)
 
 
@@ -116,9 +119,12 @@ class _KernelConvMixin:
     module, in spconv's layout, so the module keeps its state-dict keys)."""
 
     weight: nn.Parameter
+    conv_algorithm: str = "tile"
 
     def forward(self, features: Tensor, kernel_map: DeviceKernelMap) -> Tensor:
-        return kernel_sparse_conv(features, kernel_map, spconv_weight_to_kcc(self.weight))
+        return kernel_sparse_conv(
+            features, kernel_map, spconv_weight_to_kcc(self.weight), self.conv_algorithm
+        )
 
 
 # Subclasses, so the model's isinstance checks (blocks._run_sparse_seq) still route kernel maps.
@@ -142,8 +148,9 @@ _SWAPS: tuple[tuple[type[nn.Module], type[nn.Module]], ...] = (
 )
 
 
-def _swap_sparse_convs(root: nn.Module) -> int:
-    """Replace, in place, every sparse conv child of `root` by its kernel twin (same parameter)."""
+def _swap_sparse_convs(root: nn.Module, algorithm: str = "tile") -> int:
+    """Replace, in place, every sparse conv child of `root` by its kernel twin (same parameter)
+    running the CUDA kernel `algorithm`."""
     swapped = 0
     for parent in list(root.modules()):
         for name, child in list(parent.named_children()):
@@ -151,6 +158,7 @@ def _swap_sparse_convs(root: nn.Module) -> int:
                 if type(child) is base:
                     new = twin.__new__(twin)
                     new.__dict__ = child.__dict__  # same Parameters, buffers, hooks, attributes
+                    new.conv_algorithm = algorithm
                     parent._modules[name] = new
                     swapped += 1
                     break
@@ -181,7 +189,9 @@ class DeviceStages:
     sparse convs and geometry on our kernels (`CudaGeometry` on CUDA; on the CPU the same wiring
     runs the reference ops). kernels=False: the unmodified reference model on `device` (its
     gather-GEMM-scatter convs, its exact NumPy geometry): the PyTorch baseline. tf32: let cuDNN
-    and matmuls use TF32 (default False: true float32, see the module doc).
+    and matmuls use TF32 (default False: true float32, see the module doc). conv_algorithm: the
+    sparse-conv kernel ("tile", the verified default; "splitk" or "auto", see
+    `plugins.ops_cuda.sparse_conv`).
 
     Device placement follows `isbnet.inference.forward_test`, which indexes the scene's CPU
     tensors with what the stages return: the backbone's `object_mask` and `semantic_scores`,
@@ -197,7 +207,12 @@ class DeviceStages:
         kernels: bool = True,
         geometry: GeometryOps | None = None,
         tf32: bool = False,
+        conv_algorithm: str = "tile",
     ):
+        from isbnet_trt.plugins.ops_cuda import SPARSE_CONV_ALGORITHMS
+
+        if conv_algorithm not in (*SPARSE_CONV_ALGORITHMS, "auto"):
+            raise ValueError(f"conv_algorithm must be one of {(*SPARSE_CONV_ALGORITHMS, 'auto')}")
         self.device = torch.device(device)
         self.kernels = kernels
         self.tf32 = tf32
@@ -211,7 +226,7 @@ class DeviceStages:
             else:
                 geometry = ReferenceGeometry()
         self.model.geometry_ops = geometry
-        self.n_kernel_convs = _swap_sparse_convs(self.model) if kernels else 0
+        self.n_kernel_convs = _swap_sparse_convs(self.model, conv_algorithm) if kernels else 0
 
     @property
     def preprocessor(self) -> TorchPreprocessor | None:

@@ -37,6 +37,12 @@ def test_every_sparse_conv_is_swapped_and_the_model_is_left_alone(model):
     assert _conv_types(model) == before  # the caller's model is untouched
     assert all(t.__name__.startswith("_Kernel") for t in _conv_types(stages.model))
     assert stages.model.state_dict().keys() == model.state_dict().keys()
+    convs = [m for m in stages.model.modules() if type(m).__name__.startswith("_Kernel")]
+    assert {m.conv_algorithm for m in convs} == {"tile"}  # the verified kernel by default
+    split = DeviceStages(model, "cpu", conv_algorithm="auto").model.modules()
+    assert {m.conv_algorithm for m in split if type(m).__name__.startswith("_Kernel")} == {"auto"}
+    with pytest.raises(ValueError, match="conv_algorithm"):
+        DeviceStages(model, "cpu", conv_algorithm="gemm")
 
 
 def test_uploaded_maps_know_their_largest_row(scene):
