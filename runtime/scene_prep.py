@@ -97,7 +97,7 @@ def _warn_if_colour_range_odd(rgb: np.ndarray) -> None:
     if len(rgb) < 100:  # too few points to judge a range
         return
     top = float(rgb.max())
-    if top <= 1.0 and float(rgb.min()) >= 0.0:
+    if 0.0 < top <= 1.0 and float(rgb.min()) >= 0.0:  # (all black, top 0, is a valid 0..255 scene)
         warnings.warn(
             "colours are all within 0..1: the model expects 0..255 (multiply them by 255)", stacklevel=3
         )

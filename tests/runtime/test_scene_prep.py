@@ -50,6 +50,9 @@ def test_odd_colour_ranges_warn(room):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         to_model_frame(room.points, SceneOptions())  # 0..255: no warning
+        black = room.points.copy()
+        black[:, 3:] = 0
+        to_model_frame(black, SceneOptions())  # all black is a valid 0..255 scene
 
 
 def test_no_colour_needs_the_flag(room):
