@@ -26,6 +26,7 @@ from isbnet_trt.isbnet import demo
 from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
 from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
 from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
+from isbnet_trt.isbnet.train_data import drop_in_holes
 from isbnet_trt.runtime.pipeline import Pipeline
 
 RESULTS = Path(__file__).parent / "results"
@@ -34,27 +35,16 @@ Room = Callable[[int, int], SyntheticScene]  # (seed, n_points) -> room
 Change = Callable[[SyntheticScene, np.random.Generator], SyntheticScene]
 
 
-def _with(room: SyntheticScene, keep: np.ndarray | None = None, **arrays: np.ndarray) -> SyntheticScene:
-    """`room` with some arrays replaced and, with `keep`, only the points `keep` selects."""
-    fields = {"points": room.points, "superpoints": room.superpoints}
-    fields |= {"semantic_labels": room.semantic_labels, "instance_labels": room.instance_labels}
-    fields |= arrays
-    if keep is not None:
-        fields = {k: v[keep] for k, v in fields.items()}
-        fields["superpoints"] = np.unique(fields["superpoints"], return_inverse=True)[1]
-    return dataclasses.replace(room, **fields)
-
-
 def _xyz(room: SyntheticScene, xyz: np.ndarray) -> SyntheticScene:
     points = room.points.copy()
     points[:, :3] = xyz
-    return _with(room, points=points)
+    return dataclasses.replace(room, points=points)
 
 
 def _rgb(room: SyntheticScene, rgb: np.ndarray) -> SyntheticScene:
     points = room.points.copy()
     points[:, 3:6] = np.clip(rgb, 0, 255)
-    return _with(room, points=points)
+    return dataclasses.replace(room, points=points)
 
 
 def random_object_colours(room: SyntheticScene, rng: np.random.Generator) -> SyntheticScene:
@@ -98,17 +88,8 @@ def tilt(degrees: float) -> Change:
 
 
 def occlusion_holes(fraction: float) -> Change:
-    """Drop the points inside random 0.2-0.6 m balls until about `fraction` of them are gone."""
-
-    def change(room: SyntheticScene, rng: np.random.Generator) -> SyntheticScene:
-        xyz = room.points[:, :3]
-        keep = np.ones(len(xyz), dtype=bool)
-        while keep.mean() > 1 - fraction:
-            centre = xyz[rng.integers(len(xyz))]
-            keep &= np.linalg.norm(xyz - centre, axis=1) > rng.uniform(0.2, 0.6)
-        return _with(room, keep)
-
-    return change
+    """Drop the points inside random 0.2-0.6 m balls until `fraction` of them are gone."""
+    return lambda room, rng: drop_in_holes(room, rng, fraction)
 
 
 def _room_at(scale_points: float, **options) -> Room:

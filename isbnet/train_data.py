@@ -156,12 +156,12 @@ def recolour_objects(colours: np.ndarray, groups: np.ndarray, rng: np.random.Gen
     return np.clip(base[inv] * shading[:, None], 0, 1) * 2 - 1
 
 
-def drop_in_holes(room: SyntheticScene, rng: np.random.Generator, max_fraction: float) -> SyntheticScene:
-    """`room` without the points inside random 0.2-0.6 m balls, until up to `max_fraction`
-    (drawn uniformly) of them are gone: the occlusion gaps of a real scan, which our
-    generator's complete surfaces lack. Superpoint ids are renumbered 0..S-1."""
+def drop_in_holes(room: SyntheticScene, rng: np.random.Generator, fraction: float) -> SyntheticScene:
+    """`room` without the points inside random 0.2-0.6 m balls, until at least `fraction` of
+    them are gone: the occlusion gaps of a real scan, which our generator's complete surfaces
+    lack. Superpoint ids are renumbered 0..S-1."""
     xyz = room.points[:, :3]
-    target = 1.0 - rng.uniform(0.0, max_fraction)
+    target = 1.0 - fraction
     keep = np.ones(len(xyz), dtype=bool)
     while len(xyz) and keep.mean() > target:
         centre = xyz[rng.integers(len(xyz))]
@@ -221,7 +221,7 @@ def make_train_scene(
 ) -> TrainScene:
     """Augment (unless `opts` is None: the official test-time geometry) and voxelise a room."""
     if opts is not None and opts.holes_prob > 0 and rng.random() < opts.holes_prob:  # no draw when off
-        room = drop_in_holes(room, rng, opts.holes_fraction)
+        room = drop_in_holes(room, rng, rng.uniform(0.0, opts.holes_fraction))
     coords, colours = centre_and_scale(room.points)
     if opts is None:
         opts = AugmentOptions(jitter=0, flip=False, rotate=False, elastic=False)

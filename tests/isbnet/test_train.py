@@ -249,7 +249,7 @@ def test_geometry_switches_off_leave_the_training_scenes_unchanged(tiny_cfg: Mod
 def test_drop_in_holes_keeps_labels_with_their_points() -> None:
     room = generate_room(20_000, seed=6)
     holed = drop_in_holes(room, np.random.default_rng(0), 0.3)
-    assert 0.7 * len(room.points) - 2000 <= len(holed.points) < len(room.points)
+    assert 0.5 * len(room.points) <= len(holed.points) <= 0.7 * len(room.points)
     # Each kept point keeps its own labels: match rows back by their exact coordinates.
     index = {tuple(p): i for i, p in enumerate(room.points[:, :3].tolist())}
     rows = np.array([index[tuple(p)] for p in holed.points[:, :3].tolist()])
