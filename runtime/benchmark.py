@@ -111,7 +111,7 @@ def backend_availability(names: Sequence[str]) -> dict[str, str | None]:
             reasons[name] = f"unknown backend (choose from {', '.join(BACKENDS)})"
         elif name == "torch-numba" and not found["numba"]:
             reasons[name] = "numba is not installed"
-        elif name == "torch-spconv" and not found["spconv"]:
+        elif name in ("torch-spconv", "torch-cuda-spconv") and not found["spconv"]:
             reasons[name] = "spconv is not installed"
         elif name.startswith("onnxruntime") and not found["onnxruntime"]:
             reasons[name] = "onnxruntime is not installed"

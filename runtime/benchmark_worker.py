@@ -49,9 +49,11 @@ BACKENDS: dict[str, str] = {
     "onnxruntime-cuda": "ONNX stages on onnxruntime's CUDA execution provider",
     "torch-cuda": "PyTorch model on the GPU with the isbnet CUDA kernels",
     "torch-cuda-baseline": "unmodified PyTorch model on the GPU (the PyTorch GPU baseline)",
+    "torch-cuda-spconv": "the PyTorch GPU baseline with its U-Net on spconv (spconv-cu126; preprocess "
+    "still builds the CPU kernel maps it does not use)",
     "tensorrt": "TensorRT engines with the isbnet:: plugins",
 }
-GPU_BACKENDS = ("onnxruntime-cuda", "torch-cuda", "torch-cuda-baseline", "tensorrt")
+GPU_BACKENDS = ("onnxruntime-cuda", "torch-cuda", "torch-cuda-baseline", "torch-cuda-spconv", "tensorrt")
 EXPORT_BACKENDS = ("onnxruntime", "onnxruntime-bodies", "onnxruntime-cuda", "tensorrt")
 
 
@@ -201,10 +203,15 @@ def make_stages(
 
             return SpconvStages(model, threads=1)
         return model
-    if backend in ("torch-cuda", "torch-cuda-baseline"):
+    if backend in ("torch-cuda", "torch-cuda-baseline", "torch-cuda-spconv"):
         if not torch.cuda.is_available():
             raise BackendError("torch sees no CUDA GPU")
         from isbnet_trt.runtime.cuda_stages import DeviceStages
+
+        if backend == "torch-cuda-spconv":
+            from isbnet_trt.runtime.backends.torch_spconv import spconv_device_stages
+
+            return spconv_device_stages(load_model(checkpoint, config), "cuda")
 
         return DeviceStages(load_model(checkpoint, config), "cuda", kernels=backend == "torch-cuda")
     if export_dir is None:

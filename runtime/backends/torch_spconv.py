@@ -161,3 +161,28 @@ class SpconvStages:
 
     def decoder(self, cand: Queries, n_sample: int, bb: BackboneOutputs) -> DecoderOutputs:
         return self.model.decoder(cand, n_sample, bb)
+
+
+def spconv_device_stages(model: ISBNet, device: torch.device | str = "cuda") -> Any:
+    """The PyTorch GPU baseline (`runtime.cuda_stages.DeviceStages(kernels=False)`: the model on
+    `device`, its NumPy geometry) with the U-Net on spconv (spconv-cu126 on a GPU): the GPU
+    PyTorch path the official code runs. Same device placement of the outputs as DeviceStages."""
+    from isbnet_trt.runtime.cuda_stages import DeviceStages, float32_precision
+
+    stages = DeviceStages(model, device, kernels=False)
+    unet = SpconvStages(stages.model)
+
+    @torch.no_grad()
+    def backbone(
+        voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    ) -> BackboneOutputs:
+        dev = stages.device
+        args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
+        with float32_precision(stages.tf32):
+            bb = unet.backbone(*args, maps)
+        bb.object_mask = bb.object_mask.cpu()
+        bb.semantic_scores = bb.semantic_scores.cpu()
+        return bb
+
+    stages.backbone = backbone  # the instance's own: aggregate and decoder stay DeviceStages'
+    return stages

@@ -225,6 +225,24 @@ def test_spconv_backbone_equals_torch_backbone(small_scene):
     assert torch.equal(ref.object_mask, got.object_mask)
 
 
+def test_spconv_device_stages_give_the_reference_instances(small_scene):
+    """The torch-cuda-spconv wiring, run on the CPU (spconv's CPU build): the model's instances."""
+    pytest.importorskip(
+        "spconv.pytorch", reason="spconv not installed: the torch-cuda-spconv wiring is not checked"
+    )
+    from isbnet_trt.isbnet.compare import match_instances
+    from isbnet_trt.isbnet.inference import forward_test
+    from isbnet_trt.runtime.backends.torch_spconv import spconv_device_stages
+
+    model, scene = small_scene
+    with torch.no_grad():
+        ref = forward_test(model, scene, model.cfg)
+    got = forward_test(spconv_device_stages(model, "cpu"), scene, model.cfg)
+    assert len(ref) > 0
+    report = match_instances(*((x.label_ids, x.scores, x.masks) for x in (ref, got)))
+    assert report.same(), report
+
+
 def test_numba_geometry_equals_reference(small_scene):
     pytest.importorskip("numba", reason="numba not installed: the torch-numba backend is not checked")
     from isbnet_trt.runtime.backends.torch_numba import NumbaGeometry
