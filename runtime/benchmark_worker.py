@@ -209,9 +209,9 @@ def make_stages(
         from isbnet_trt.runtime.cuda_stages import DeviceStages
 
         if backend == "torch-cuda-spconv":
-            from isbnet_trt.runtime.backends.torch_spconv import spconv_device_stages
+            from isbnet_trt.runtime.backends.torch_spconv import SpconvDeviceStages
 
-            return spconv_device_stages(load_model(checkpoint, config), "cuda")
+            return SpconvDeviceStages(load_model(checkpoint, config), "cuda")
 
         return DeviceStages(load_model(checkpoint, config), "cuda", kernels=backend == "torch-cuda")
     if export_dir is None:

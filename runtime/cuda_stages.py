@@ -249,13 +249,23 @@ class DeviceStages:
         dev = self.device
         args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
         with float32_precision(self.tf32):
-            if self.kernels:  # the kernels take device tables: no KernelPairs built
-                bb = self.model.backbone_on_levels(*args, upload_maps(maps, dev))
-            else:
-                bb = self.model.backbone(*args, maps)
+            bb = self._backbone_on_device(*args, maps)
         bb.object_mask = bb.object_mask.cpu()
         bb.semantic_scores = bb.semantic_scores.cpu()
         return bb
+
+    def _backbone_on_device(
+        self,
+        voxel_feats: Tensor,
+        voxel_coords_float: Tensor,
+        voxel_spps: Tensor,
+        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
+    ) -> BackboneOutputs:
+        """The backbone on inputs already on the device (a subclass may run another U-Net)."""
+        if self.kernels:  # the kernels take device tables: no KernelPairs built
+            levels = upload_maps(maps, self.device)
+            return self.model.backbone_on_levels(voxel_feats, voxel_coords_float, voxel_spps, levels)
+        return self.model.backbone(voxel_feats, voxel_coords_float, voxel_spps, maps)
 
     @torch.no_grad()
     def aggregate(self, locs: Tensor, feats: Tensor, boxes: Tensor) -> Queries:

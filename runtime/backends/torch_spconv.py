@@ -34,6 +34,7 @@ from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
 from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
 from isbnet_trt.runtime.backends import BackendError
+from isbnet_trt.runtime.cuda_stages import DeviceStages
 
 
 def spconv_available() -> bool:
@@ -163,26 +164,16 @@ class SpconvStages:
         return self.model.decoder(cand, n_sample, bb)
 
 
-def spconv_device_stages(model: ISBNet, device: torch.device | str = "cuda") -> Any:
-    """The PyTorch GPU baseline (`runtime.cuda_stages.DeviceStages(kernels=False)`: the model on
-    `device`, its NumPy geometry) with the U-Net on spconv (spconv-cu126 on a GPU): the GPU
-    PyTorch path the official code runs. Same device placement of the outputs as DeviceStages."""
-    from isbnet_trt.runtime.cuda_stages import DeviceStages, float32_precision
+class SpconvDeviceStages(DeviceStages):
+    """The PyTorch GPU baseline (`DeviceStages(kernels=False)`: the model on `device`, its NumPy
+    geometry) with the U-Net on spconv (spconv-cu126 on a GPU): the GPU PyTorch path the
+    official code runs. Inputs and outputs are placed as DeviceStages places them."""
 
-    stages = DeviceStages(model, device, kernels=False)
-    unet = SpconvStages(stages.model)
+    def __init__(self, model: ISBNet, device: torch.device | str = "cuda") -> None:
+        super().__init__(model, device, kernels=False)
+        self._spconv_unet = SpconvStages(self.model)
 
-    @torch.no_grad()
-    def backbone(
-        voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
+    def _backbone_on_device(
+        self, voxel_feats: Tensor, voxel_coords_float: Tensor, voxel_spps: Tensor, maps: Sequence[LevelMaps]
     ) -> BackboneOutputs:
-        dev = stages.device
-        args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
-        with float32_precision(stages.tf32):
-            bb = unet.backbone(*args, maps)
-        bb.object_mask = bb.object_mask.cpu()
-        bb.semantic_scores = bb.semantic_scores.cpu()
-        return bb
-
-    stages.backbone = backbone  # the instance's own: aggregate and decoder stay DeviceStages'
-    return stages
+        return self._spconv_unet.backbone(voxel_feats, voxel_coords_float, voxel_spps, maps)

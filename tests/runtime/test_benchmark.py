@@ -232,12 +232,12 @@ def test_spconv_device_stages_give_the_reference_instances(small_scene):
     )
     from isbnet_trt.isbnet.compare import match_instances
     from isbnet_trt.isbnet.inference import forward_test
-    from isbnet_trt.runtime.backends.torch_spconv import spconv_device_stages
+    from isbnet_trt.runtime.backends.torch_spconv import SpconvDeviceStages
 
     model, scene = small_scene
     with torch.no_grad():
         ref = forward_test(model, scene, model.cfg)
-    got = forward_test(spconv_device_stages(model, "cpu"), scene, model.cfg)
+    got = forward_test(SpconvDeviceStages(model, "cpu"), scene, model.cfg)
     assert len(ref) > 0
     report = match_instances(*((x.label_ids, x.scores, x.masks) for x in (ref, got)))
     assert report.same(), report
