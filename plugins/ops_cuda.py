@@ -145,6 +145,14 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
 SPARSE_CONV_ALGORITHMS = ("tile", "splitk")
 
 
+def check_sparse_conv_algorithm(algorithm: str, name: str = "algorithm") -> str:
+    """`algorithm` if `sparse_conv` takes it ("tile", "splitk" or "auto"), else a ValueError
+    naming the argument `name`."""
+    if algorithm not in (*SPARSE_CONV_ALGORITHMS, "auto"):
+        raise ValueError(f"{name} must be one of {(*SPARSE_CONV_ALGORITHMS, 'auto')}, got {algorithm!r}")
+    return algorithm
+
+
 @functools.cache
 def _sm_count(device_index: int) -> int:
     return torch.cuda.get_device_properties(device_index).multi_processor_count
@@ -176,8 +184,7 @@ def sparse_conv(
     splitting the offsets: meant for coarse levels with few tiles; not yet run on a GPU) or
     "auto" (`pick_sparse_conv_algorithm`).
     """
-    if algorithm not in (*SPARSE_CONV_ALGORITHMS, "auto"):
-        raise ValueError(f"algorithm must be one of {(*SPARSE_CONV_ALGORITHMS, 'auto')}, got {algorithm!r}")
+    check_sparse_conv_algorithm(algorithm)
     if features.dim() != 2 or kernel_map.dim() != 2 or weight.dim() != 3:
         raise ValueError(
             "expected features (N_in, C_in), kernel_map (N_out, K), weight (K, C_in, C_out); got "

@@ -209,10 +209,9 @@ class DeviceStages:
         tf32: bool = False,
         conv_algorithm: str = "tile",
     ):
-        from isbnet_trt.plugins.ops_cuda import SPARSE_CONV_ALGORITHMS
+        from isbnet_trt.plugins.ops_cuda import check_sparse_conv_algorithm
 
-        if conv_algorithm not in (*SPARSE_CONV_ALGORITHMS, "auto"):
-            raise ValueError(f"conv_algorithm must be one of {(*SPARSE_CONV_ALGORITHMS, 'auto')}")
+        check_sparse_conv_algorithm(conv_algorithm, "conv_algorithm")
         self.device = torch.device(device)
         self.kernels = kernels
         self.tf32 = tf32
