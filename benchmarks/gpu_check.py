@@ -272,6 +272,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def utc_stamp() -> str:
+    """The current UTC time as in the report file names, e.g. 20261126T035758Z."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def write_report(report: Report, out_dir: Path, stamp: str | None = None) -> tuple[Path, Path]:
     """Write `gpu_check-<gpu>-<stamp>.md` and `.json` into `out_dir` (atomically); return both paths.
 
@@ -279,7 +284,7 @@ def write_report(report: Report, out_dir: Path, stamp: str | None = None) -> tup
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     gpu = (report.environment.get("gpu") or {}).get("name", "no-gpu")
-    stamp = stamp or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = stamp or utc_stamp()
     base = out_dir / f"gpu_check-{_slug(gpu)}-{stamp}"
     payload = {**asdict(report), "passed": report.passed}
     paths = (base.with_suffix(".md"), base.with_suffix(".json"))
@@ -424,11 +429,10 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             weight = torch.randn(k, feats.shape[1], c_out, generator=gen) / (k * feats.shape[1]) ** 0.5
             kmap = torch.from_numpy(table)
             ref = sparse_conv(feats, kmap, weight)
-            got = ops_cuda.sparse_conv(feats.to(device), kmap.to(device), weight.to(device))
-            rel = _rel_err(got, ref)
-            half = ops_cuda.sparse_conv(feats.to(device).half(), kmap.to(device), weight.to(device).half())
-            rel16 = _rel_err(half, ref)
-            dev_args = (feats.to(device), kmap.to(device), weight.to(device), n_in)
+            feats_d, kmap_d, weight_d = feats.to(device), kmap.to(device), weight.to(device)
+            dev_args = (feats_d, kmap_d, weight_d, n_in)
+            rel = _rel_err(ops_cuda.sparse_conv(*dev_args), ref)
+            rel16 = _rel_err(ops_cuda.sparse_conv(feats_d.half(), kmap_d, weight_d.half()), ref)
             split = _rel_err(ops_cuda.sparse_conv(*dev_args, algorithm="splitk"), ref)
             timing = {}
             if repeat > 0:
@@ -772,7 +776,7 @@ def check_unet_vs_spconv(
         report.checks.append(
             Check(
                 f"U-Net our kernels vs spconv [{label}]",
-                rel < 1e-4,
+                rel < STAGE_REL_TOL,
                 {
                     "voxels": scene.n_voxels,
                     "levels": len(scene.maps),
@@ -929,7 +933,7 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp()
     report = run(args, save=lambda r: write_report(r, args.out, stamp))
     if report.errors and not report.checks:  # nothing measured: no report file
         print("\n".join(report.errors), file=sys.stderr)
