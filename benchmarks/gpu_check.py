@@ -503,18 +503,17 @@ def check_kernel_maps(report: Report, scene, label: str, device: str, args: argp
         )
 
 
-def check_preprocess(
-    report: Report, room, scene, cfg, label: str, device: str, args: argparse.Namespace
-) -> None:
+def check_preprocess(report: Report, room, scene, cfg, label: str, device: str, args: argparse.Namespace):
     """Scene preparation with PyTorch ops on the GPU (`TorchPreprocessor`) vs the NumPy path:
     the same scene bit for bit; both timed (NumPy with the numba kernel maps, as the pipeline's
-    CPU path)."""
+    CPU path). Returns the GPU-prepared scene (for `check_pipeline`)."""
     from isbnet_trt.isbnet.preprocess import prepare_scene
     from isbnet_trt.runtime.pipeline import cpu_map_builder
     from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor, scene_differences
 
     prepare_on_gpu = TorchPreprocessor(device)
-    differences = scene_differences(scene, prepare_on_gpu(room.points, room.superpoints, cfg, False))
+    gpu_scene = prepare_on_gpu(room.points, room.superpoints, cfg, False)
+    differences = scene_differences(scene, gpu_scene)
     report.checks.append(
         Check(
             f"scene preparation torch-on-GPU == numpy [{label}]",
@@ -538,6 +537,7 @@ def check_preprocess(
                 ),
             }
         )
+    return gpu_scene
 
 
 def load_model_and_cfg(args: argparse.Namespace):
@@ -656,15 +656,15 @@ def _instance_diff(ref, got) -> dict[str, Any]:
 
 
 def check_pipeline(
-    report: Report, model, room, scene, label: str, device: str, args: argparse.Namespace
+    report: Report, model, scene, gpu_scene, label: str, device: str, args: argparse.Namespace
 ) -> None:
-    """Whole scene: the stages one by one (teacher-forced), the instances of our GPU path and of
-    the PyTorch GPU baseline against the CPU reference, then stage timings."""
+    """Whole scene: the stages one by one (teacher-forced), the instances of our GPU path (on
+    `scene` and on `gpu_scene`, the same room prepared on the GPU) and of the PyTorch GPU baseline
+    against the CPU reference, then stage timings."""
     import torch
 
     from isbnet_trt.isbnet.inference import forward_test
     from isbnet_trt.runtime.cuda_stages import DeviceStages
-    from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
     cfg = model.cfg
     trace_ref: dict[str, Any] = {}
@@ -674,7 +674,6 @@ def check_pipeline(
     baseline = DeviceStages(model, device, kernels=False)
     check_stages(report, ours, trace_ref, scene, label)
     mine = _instance_diff(ref, forward_test(ours, scene, cfg))
-    gpu_scene = TorchPreprocessor(device)(room.points, room.superpoints, cfg, False)
     gpu_prepared = _instance_diff(ref, forward_test(ours, gpu_scene, cfg))
     same = [mine.pop("same"), gpu_prepared.pop("same")]
     theirs = _instance_diff(ref, forward_test(baseline, scene, cfg))
@@ -724,7 +723,7 @@ def check_pipeline(
             if i >= args.warmup:
                 for k, v in timings.items():
                     store.setdefault(k, []).append(sum(v))
-        row = {"scene": label, "pipeline": name, "points": len(room.points), "voxels": scene.n_voxels}
+        row = {"scene": label, "pipeline": name, "points": scene.n_points, "voxels": scene.n_voxels}
         row.update({f"{k}_ms": statistics.median(v) for k, v in store.items()})
         report.timings.append(row)
         rows[name] = row
@@ -918,9 +917,9 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
                 report, scene, label, args.device, model.cfg.channels, 0 if args.skip_timing else args.repeat
             )
             check_kernel_maps(report, scene, label, args.device, args)
-            check_preprocess(report, room, scene, model.cfg, label, args.device, args)
+            gpu_scene = check_preprocess(report, room, scene, model.cfg, label, args.device, args)
             if not args.skip_pipeline:
-                check_pipeline(report, model, room, scene, label, args.device, args)
+                check_pipeline(report, model, scene, gpu_scene, label, args.device, args)
             check_unet_vs_spconv(report, model, scene, label, args.device, args)
         except Exception:  # noqa: BLE001 - record and go on with the next scene
             report.errors.append(f"{label}:\n{traceback.format_exc()}")

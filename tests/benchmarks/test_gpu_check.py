@@ -129,7 +129,8 @@ def test_pipeline_harness_on_the_cpu(gc, golden_dir, fixtures_dir):
     room = generate_room(8000, seed=2)
     scene = prepare_scene(room.points, room.superpoints, model.cfg)
     report = gc.Report()
-    gc.check_pipeline(report, model, room, scene, "room 8k", "cpu", args)
+    gpu_scene = gc.check_preprocess(report, room, scene, model.cfg, "room 8k", "cpu", args)
+    gc.check_pipeline(report, model, scene, gpu_scene, "room 8k", "cpu", args)
     checks = {c.name.split(" [")[0]: c for c in report.checks}
     assert all(c.passed for c in report.checks), [(c.name, c.details) for c in report.checks]
     assert {"stage backbone vs CPU reference", "stage aggregator 1 (teacher-forced)"} <= set(checks)
