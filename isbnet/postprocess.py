@@ -57,18 +57,26 @@ class Instances:
         )
 
 
-def _intersections(masks: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
-    """Voxel-weighted mask intersections `(K, K)` and sizes `(K,)`, as exact integers.
+def _exact_dtype(counts: Tensor) -> torch.dtype:
+    """A float dtype in which every partial sum of `counts` (non-negative integers) is exact:
+    float32 below 2**24, float64 above. Integer products run as float GEMMs in it (an int64
+    matmul has no BLAS and took seconds for masks over every voxel); the results are exact
+    whatever the summation order."""
+    return torch.float32 if int(counts.sum()) < 2**24 else torch.float64
 
-    masks `(K, S)` bool, counts `(S,)` int64. The product runs as a float GEMM (an int64 matmul
-    has no BLAS and took seconds for masks over every voxel): every partial sum is an integer no
-    larger than `counts.sum()`, exact in float32 below 2**24 (float64 above), so the result is
-    exact whatever the summation order.
-    """
-    dtype = torch.float32 if int(counts.sum()) < 2**24 else torch.float64
-    m = masks.to(dtype)
-    intersection = (m * counts.to(dtype)) @ m.t()
-    return intersection.to(torch.int64), (masks.to(torch.int64) * counts).sum(1)
+
+def mask_sizes(masks: Tensor, counts: Tensor) -> Tensor:
+    """`(masks * counts).sum(1)` as exact int64: masks `(K, S)` bool, counts `(S,)` int64."""
+    dtype = _exact_dtype(counts)
+    return (masks.to(dtype) @ counts.to(dtype)).to(torch.int64)
+
+
+def _intersections(masks: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
+    """Count-weighted mask intersections `(K, K)` and sizes `(K,)`, as exact integers.
+    masks `(K, S)` bool, counts `(S,)` int64."""
+    dtype = _exact_dtype(counts)
+    m, c = masks.to(dtype), counts.to(dtype)
+    return ((m * c) @ m.t()).to(torch.int64), (m @ c).to(torch.int64)
 
 
 def matrix_nms(
@@ -189,7 +197,7 @@ def get_instances(
     masks = spp_mask_logits[query] >= test.logit_thresh  # (K, S)
 
     counts = torch.bincount(voxel_spps, minlength=spp_mask_logits.shape[1])
-    big = (masks.to(torch.int64) * counts).sum(1) >= test.npoint_thresh
+    big = mask_sizes(masks, counts) >= test.npoint_thresh
     classes, scores, boxes, masks = classes[big], scores[big], boxes[big], masks[big]
 
     if len(classes) > 0:
@@ -209,7 +217,7 @@ def get_instances(
             point_index = point_spps
         else:
             point_index = per_point_spp
-        sizes = (masks.to(torch.int64) * torch.bincount(point_index, minlength=masks.shape[1])).sum(1)
+        sizes = mask_sizes(masks, torch.bincount(point_index, minlength=masks.shape[1]))
         big = sizes >= test.npoint_thresh  # points per mask
         point_masks = masks[big][:, point_index]
         for c, s, m, b in zip(classes[big], scores[big], point_masks, boxes[big], strict=True):
