@@ -208,18 +208,8 @@ def prepare_scene(
     coord = xyz.astype(np.int64)  # truncation, as torch's .long(); all >= 0
     spatial_shape = np.maximum(coord.max(0) + 1, cfg.min_spatial_shape)
     voxels = voxelize(coord)
-    return _finish(
-        xyz_middle,
-        colors,
-        superpoints,
-        cfg,
-        voxels,
-        voxels.voxel_coords,
-        spatial_shape,
-        None,
-        None,
-        map_builder,
-    )
+    maps = (map_builder or build_unet_maps)(voxels.voxel_coords, cfg.num_blocks, spatial_shape)
+    return _finish(xyz_middle, colors, superpoints, cfg, voxels, maps, spatial_shape, None, None)
 
 
 def _prepare_x4(
@@ -245,16 +235,66 @@ def _prepare_x4(
             xyz -= xyz.min(0)
             coord[sel] = xyz.astype(np.int64)
     spatial_shape = np.maximum(coord.max(0) + 1, cfg.min_spatial_shape)
-    voxels = voxelize(np.concatenate([parts[:, None], coord], 1))
-    # Parts must not see each other: place them side by side along x, far enough apart that no
-    # kernel of any U-Net level reaches across (and the grid halving keeps them apart).
+    voxels = voxelize(np.concatenate([parts[:, None], coord], 1))  # part 0's voxels first, ...
+    voxel_part, local = voxels.voxel_coords[:, 0], voxels.voxel_coords[:, 1:]
+    # Each part gets its own kernel maps on the official grid `spatial_shape` (spconv drops a
+    # voxel on the last coordinate of an odd axis at every halving, in every part), then the
+    # parts are placed side by side along x, `step` apart, in one scene.
     step = 2**cfg.num_blocks * (int(spatial_shape[0]) // 2**cfg.num_blocks + 2)
-    shifted = voxels.voxel_coords[:, 1:] + np.outer(voxels.voxel_coords[:, 0], [step, 0, 0])
-    n_first_two = int(np.count_nonzero(voxels.voxel_coords[:, 0] <= 1))
-    shape = spatial_shape + np.array([3 * step, 0, 0])
-    return _finish(
-        xyz_middle, colors, superpoints, cfg, voxels, shifted, shape, order, n_first_two, map_builder
+    build = map_builder or build_unet_maps
+    maps = merge_part_maps(
+        {
+            part: build(local[voxel_part == part], cfg.num_blocks, spatial_shape)
+            for part in range(4)
+            if np.any(voxel_part == part)
+        },
+        step,
     )
+    n_first_two = int(np.count_nonzero(voxel_part <= 1))
+    shape = spatial_shape + np.array([3 * step, 0, 0])
+    return _finish(xyz_middle, colors, superpoints, cfg, voxels, maps, shape, order, n_first_two)
+
+
+def merge_part_maps(parts: dict[int, Sequence[Any]], step: int) -> list[Any]:
+    """Kernel maps of independent parts as the maps of one scene (S3DIS `x4_split`).
+
+    parts: part index -> its levels (`LevelMaps`, or `TorchLevelMaps` on a device), the parts'
+    voxels in this order. At level l, part p's coordinates move by `p * step / 2**l` along x
+    (`step` a multiple of 2**levels, wider than a part), its rows and map entries by the voxel
+    counts of the parts before it; no map reaches across parts.
+    """
+    per_part = list(parts.values())
+    merged = []
+    for level in range(len(per_part[0])):
+        step_l = step >> level
+        rows = np.cumsum([0] + [maps[level].num_voxels for maps in per_part])
+        coords, subm, down, up = [], [], [], []
+        for i, (part, maps) in enumerate(parts.items()):
+            lm = maps[level]
+            shifted = lm.coords + 0  # a copy, numpy or torch
+            shifted[:, 0] += part * step_l
+            coords.append(shifted)
+            subm.append(_offset_entries(lm.subm, int(rows[i])))
+            if lm.down is not None:
+                rows_next = sum(m[level + 1].num_voxels for m in per_part[:i])
+                down.append(_offset_entries(lm.down, int(rows[i])))
+                up.append(_offset_entries(lm.up, rows_next))
+        first = per_part[0][level]
+        shape = np.asarray(first.spatial_shape) + np.array([3 * step_l, 0, 0])
+        down_map, up_map = (_cat(down), _cat(up)) if down else (None, None)
+        merged.append(type(first)(_cat(coords), shape, _cat(subm), down_map, up_map))
+    return merged
+
+
+def _offset_entries(table: Any, offset: int) -> Any:
+    """Map entries (row indices, -1 for none) moved by `offset`; numpy or torch."""
+    out = table + 0
+    out[out >= 0] += offset
+    return out
+
+
+def _cat(arrays: list[Any]) -> Any:
+    return torch.cat(arrays) if isinstance(arrays[0], Tensor) else np.concatenate(arrays)
 
 
 def _finish(
@@ -263,11 +303,10 @@ def _finish(
     superpoints: np.ndarray | None,
     cfg: ModelConfig,
     voxels: Voxels,
-    coord_for_maps: np.ndarray,
+    maps: Sequence[Any],
     spatial_shape: np.ndarray,
     input_order: np.ndarray | None,
     pa1_max_voxel: int | None,
-    map_builder: MapBuilder | None,
 ) -> PreparedScene:
     coords_float = xyz_middle.astype(np.float32)
     feats = colors.astype(np.float32)
@@ -277,7 +316,6 @@ def _finish(
     voxel_feats = means if cfg.with_coords else np.ascontiguousarray(means[:, :3])
     voxel_coords_float = np.ascontiguousarray(means[:, 3:])
     point_spps, voxel_spps = superpoint_ids(superpoints, voxels.first_point, cfg)
-    maps = (map_builder or build_unet_maps)(coord_for_maps, cfg.num_blocks, spatial_shape)
     return PreparedScene(
         coords_float=torch.from_numpy(coords_float),
         feats=torch.from_numpy(feats),

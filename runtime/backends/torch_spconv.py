@@ -69,6 +69,13 @@ class SpconvStages:
     """
 
     def __init__(self, model: ISBNet, threads: int = 1) -> None:
+        if model.cfg.test.x4_split:
+            # The merged 4-part scene is one spconv grid here, where the official code runs each
+            # part on its own grid (`preprocess.merge_part_maps`): results would differ.
+            raise BackendError(
+                "the spconv backends do not implement the S3DIS 4-part split (test.x4_split); "
+                "use torch or onnxruntime"
+            )
         self._spconv = _import_spconv()
         self.model = model
         self.cfg = model.cfg
