@@ -1,6 +1,7 @@
 """The official test-time preprocessing of one scene (`official_semantics.md` §9, steps 1-7).
 
-`points (N, 6)` xyz + rgb → centring and colour scaling (`prepare_data_inst.py`), the 0.35π
+`points (N, 6)` xyz + rgb → the dataset's own preparation (ScanNetV2: centring and colour
+scaling, `prepare_data_inst.py`; see `centre_and_scale`), the 0.35π
 test-time rotation and voxel coordinates (`CustomDataset.transform_test`), first-appearance
 voxelisation, mean-pooled voxel inputs, superpoints per voxel, and the kernel maps of every
 U-Net level. All arithmetic follows the official float64/float32 steps.
@@ -77,9 +78,10 @@ def check_points(
 class PreparedScene:
     """A scene ready for the model (N points, M voxels, S superpoints as the model sees them).
 
-    coords_float `(N, 3)` float32 centred + rotated positions (metres); feats `(N, 3)` float32
-    rgb / 127.5 - 1; voxels: point↔voxel maps; voxel_feats `(M, 6 or 3)` float32 mean
-    `[rgb, xyz]` (or rgb) per voxel; voxel_coords_float `(M, 3)` float32; v2p `(N,)` int64;
+    coords_float `(N, 3)` float32 rotated positions (metres; centred for ScanNetV2); feats
+    `(N, 3)` float32 colours as the model reads them (rgb / 127.5 - 1; S3DIS: rgb 0..255);
+    voxels: point↔voxel maps; voxel_feats `(M, 6 or 3)` float32 mean `[rgb, xyz]` (or rgb)
+    per voxel; voxel_coords_float `(M, 3)` float32; v2p `(N,)` int64;
     voxel_spps `(M,)` int64 superpoint of each voxel's first point, renumbered 0..S-1;
     point_spps `(N,)` int64 superpoint of each point (0..S_p-1), None without superpoints;
     maps: kernel maps of the U-Net levels (`LevelMaps`, or what the `MapBuilder` given to
@@ -135,11 +137,27 @@ def dense_ranks(ids: np.ndarray) -> np.ndarray:
     return np.unique(ids, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
-def centre_and_scale(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Official `prepare_data_inst.py`: xyz minus its mean and rgb / 127.5 - 1, in float64."""
+def centre_and_scale(points: np.ndarray, dataset_name: str = "scannetv2") -> tuple[np.ndarray, np.ndarray]:
+    """Raw points (xyz metres, rgb 0..255) → (coords, colours) `(N, 3)` float64 holding what the
+    official preparation script of `dataset_name` stores in its `*_inst_nostuff.pth`:
+
+    * scannetv2 (`prepare_data_inst.py`): xyz minus its mean, rgb / 127.5 - 1, float64;
+    * scannet200 (`preprocess_scannet200.py`): xyz as given (axis-aligned, not centred),
+      rgb / 127.5 - 1, float64;
+    * s3dis (`prepare_s3dis.py`): xyz and rgb as given, rounded to float32 (the model's input
+      colours are 0..255);
+    * stpls3d (`prepare_data_inst_instance_stpls3d.py`): xyz minus its mean, rgb / 127.5 - 1,
+      rounded to float32 (one block; the script's 50 m blocks and its dummy point for flat
+      blocks are not applied).
+    """
     points = np.ascontiguousarray(points, dtype=np.float64)
-    coords = np.ascontiguousarray(points[:, :3] - points[:, :3].mean(0))
-    colors = np.ascontiguousarray(points[:, 3:6]) / 127.5 - 1
+    xyz, rgb = points[:, :3], points[:, 3:6]
+    if dataset_name == "s3dis":
+        return xyz.astype(np.float32).astype(np.float64), rgb.astype(np.float32).astype(np.float64)
+    coords = np.ascontiguousarray(xyz if dataset_name == "scannet200" else xyz - xyz.mean(0))
+    colors = np.ascontiguousarray(rgb) / 127.5 - 1
+    if dataset_name == "stpls3d":
+        return coords.astype(np.float32).astype(np.float64), colors.astype(np.float32).astype(np.float64)
     return coords, colors
 
 
@@ -159,15 +177,16 @@ def rotate_for_test(coords: np.ndarray) -> np.ndarray:
 
 
 def test_frame(
-    points: np.ndarray, superpoints: np.ndarray | None, centred: bool = False
+    points: np.ndarray, superpoints: np.ndarray | None, centred: bool = False, dataset_name: str = "scannetv2"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Checked scene in the official test frame: (xyz_middle `(N, 3)` float64 centred and rotated,
-    colours `(N, 3)` float64 in [-1, 1], superpoints `(N,)` int64 or None); see `prepare_scene`."""
+    """Checked scene in the official test frame: (xyz_middle `(N, 3)` float64 prepared as for
+    `dataset_name` (`centre_and_scale`; as given when `centred`) and rotated, colours `(N, 3)`
+    float64 as the model reads them, superpoints `(N,)` int64 or None); see `prepare_scene`."""
     points, superpoints = check_points(points, superpoints)
     if centred:
         coords, colors = np.ascontiguousarray(points[:, :3]), np.ascontiguousarray(points[:, 3:6])
     else:
-        coords, colors = centre_and_scale(points)
+        coords, colors = centre_and_scale(points, dataset_name)
     return rotate_for_test(coords), colors, superpoints
 
 
@@ -193,13 +212,14 @@ def prepare_scene(
 ) -> PreparedScene:
     """Preprocess one scene exactly as the official test path.
 
-    points `(N, 6)`: xyz (metres) + rgb (0..255); with `centred=True`, already centred xyz +
-    colours in [-1, 1] (the official preprocessed `*_inst_nostuff.pth` content).
+    points `(N, 6)`: xyz (metres) + rgb (0..255), prepared as the official script of the
+    config's dataset does (`centre_and_scale`); with `centred=True`, the content of an official
+    preprocessed `*_inst_nostuff.pth`, used as it is (ScanNetV2: centred xyz, colours in [-1, 1]).
     superpoints `(N,)` int or None: without superpoints every voxel is its own superpoint
     (the official STPLS3D behaviour; superpoint refinement is then a no-op).
     map_builder: builds the kernel maps (default `kernel_map.build_unet_maps`, NumPy).
     """
-    xyz_middle, colors, superpoints = test_frame(points, superpoints, centred)
+    xyz_middle, colors, superpoints = test_frame(points, superpoints, centred, cfg.dataset_name)
     if cfg.test.x4_split:
         return _prepare_x4(xyz_middle, colors, superpoints, cfg, map_builder)
 

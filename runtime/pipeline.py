@@ -110,7 +110,9 @@ class Pipeline:
         points `(N, 6)` float xyz + rgb 0..255 (or `(N, 3)` with `options.no_color`).
         superpoints: `(N,)` int ids, "auto" (computed from the points), or None / "none" (every
         voxel its own superpoint). options: axes, units, colour, size limit (`SceneOptions`).
-        centred: points are an official preprocessed scene (centred xyz, colours in [-1, 1]).
+        centred: points are an official preprocessed scene (`*_inst_nostuff.pth` content, used
+        as it is); otherwise they are prepared as the config's dataset script does
+        (`isbnet.preprocess.centre_and_scale`).
         Raises an `IsbnetError` subclass naming the problem for any bad input.
         """
         options = options or SceneOptions()

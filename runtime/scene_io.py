@@ -25,7 +25,8 @@ class Scene:
     """A scene as read from disk.
 
     points `(N, 6)` float (xyz + rgb 0..255) or `(N, 3)` (xyz only); with `centred` True the
-    xyz are already centred and the colours already in [-1, 1] (official preprocessed files).
+    content of an official preprocessed file, to be used as it is (ScanNetV2: centred xyz,
+    colours in [-1, 1]).
     superpoints, semantic_labels, instance_labels `(N,)` int64 when the file has them.
     """
 
@@ -155,14 +156,23 @@ def _torch_load_arrays(path: Path) -> object:
 
 
 def _read_official_pth(path: Path) -> Scene:
-    """Official ScanNet preprocessing output: `(xyz centred, rgb/127.5-1[, semantic, instance])`."""
+    """Official preprocessing output `(xyz, rgb[, semantic, instance])` (ScanNetV2: xyz centred,
+    rgb / 127.5 - 1), with the superpoints of `official_superpoint_file` when that file exists."""
     obj = _torch_load_arrays(path)
     if not isinstance(obj, tuple | list) or len(obj) not in (2, 4):
         raise InputError(f"{path}: not an official *_inst_nostuff.pth tuple (xyz, rgb[, semantic, instance])")
     xyz, rgb = (np.asarray(a, np.float64) for a in obj[:2])
     points = _as_points(path, np.concatenate([xyz, rgb], 1) if xyz.ndim == rgb.ndim == 2 else xyz)
     labels = [np.asarray(a).astype(np.int64) for a in obj[2:]] if len(obj) == 4 else [None, None]
-    return Scene(scene_name(path), points, None, labels[0], labels[1], centred=True)
+    spp_file = official_superpoint_file(path)
+    superpoints = load_superpoints(spp_file, len(points)) if spp_file.is_file() else None
+    return Scene(scene_name(path), points, superpoints, labels[0], labels[1], centred=True)
+
+
+def official_superpoint_file(path: Path) -> Path:
+    """Where the official loaders read the superpoints of a preprocessed scene:
+    `<data_root>/<split>/<scan>_inst_nostuff.pth` → `<data_root>/superpoints/<scan>.pth`."""
+    return path.parent.parent / "superpoints" / f"{scene_name(path)}.pth"
 
 
 def _as_points(path: Path, a: np.ndarray) -> np.ndarray:

@@ -138,7 +138,7 @@ class TorchPreprocessor:
         """`isbnet.preprocess.prepare_scene(points, superpoints, cfg, centred)` on the device."""
         if cfg.test.x4_split:
             return prepare_scene(points, superpoints, cfg, centred=centred, map_builder=self.build_maps)
-        xyz_middle, colors, superpoints = test_frame(points, superpoints, centred)
+        xyz_middle, colors, superpoints = test_frame(points, superpoints, centred, cfg.dataset_name)
         dev = self.device
         xyz_middle_d = torch.from_numpy(xyz_middle).to(dev)
         xyz = xyz_middle_d * cfg.data_scale

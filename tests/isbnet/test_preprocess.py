@@ -95,3 +95,44 @@ def test_x4_split_unet_equals_spconv_per_part(fixtures_dir):
             alone = LevelMaps(local[sel].astype(np.int32), shape, None, None, None)
             theirs = reference.unet(scene.voxel_feats[torch.from_numpy(sel)], alone)
             torch.testing.assert_close(ours[torch.from_numpy(sel)], theirs, rtol=1e-4, atol=1e-4)
+
+
+#: What each official preparation script stores in its `*_inst_nostuff.pth` for raw xyz (metres)
+#: and rgb (0..255), written from the scripts: the reference for `centre_and_scale`.
+OFFICIAL_STORED = {
+    "scannetv2": lambda xyz, rgb: (xyz - xyz.mean(0), rgb / 127.5 - 1),
+    "scannet200": lambda xyz, rgb: (xyz, rgb / 127.5 - 1),
+    "s3dis": lambda xyz, rgb: (xyz.astype(np.float32), rgb.astype(np.float32)),
+    "stpls3d": lambda xyz, rgb: (np.float32(xyz - xyz.mean(0)), np.float32(rgb / 127.5 - 1)),
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "dataset"),
+    [
+        ("isbnet_scannetv2.yaml", "scannetv2"),
+        ("isbnet_scannet200.yaml", "scannet200"),
+        ("isbnet_s3dis_area5.yaml", "s3dis"),
+        ("isbnet_stpls3d.yaml", "stpls3d"),
+    ],
+)
+def test_raw_points_are_prepared_as_the_dataset_script_stores_them(fixtures_dir, config, dataset):
+    """Raw points give the scene that the official file of the config's dataset gives
+    (`centred=True`): not centred for ScanNet200 and S3DIS, raw colours for S3DIS, float32
+    storage for S3DIS and STPLS3D."""
+    from isbnet_trt.isbnet.config import load_config
+    from isbnet_trt.isbnet.preprocess import prepare_scene
+    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.runtime.torch_preprocess import scene_differences
+
+    cfg = load_config(fixtures_dir / "official_configs" / config)
+    assert cfg.dataset_name == dataset
+    room = generate_room(6000, seed=3)
+    xyz = room.points[:, :3].astype(np.float64) + [12.3, -4.56, 0.789]  # a frame far from centred
+    rgb = room.points[:, 3:6].astype(np.float64)
+    stored = np.concatenate([np.asarray(a, np.float64) for a in OFFICIAL_STORED[dataset](xyz, rgb)], 1)
+    raw = prepare_scene(np.concatenate([xyz, rgb], 1), room.superpoints, cfg)
+    assert scene_differences(prepare_scene(stored, room.superpoints, cfg, centred=True), raw) == []
+    centred = dataset in ("scannetv2", "stpls3d")
+    assert (abs(float(raw.coords_float.mean())) < 1.0) == centred
+    assert (float(raw.feats.max()) > 1.0) == (dataset == "s3dis")

@@ -54,9 +54,24 @@ def test_official_preprocessed_pth(tmp_path, room):
     assert s.name == "scene0011_00" and s.centred
     np.testing.assert_array_equal(s.points[:, :3], xyz)
     np.testing.assert_array_equal(s.instance_labels, room.instance_labels)
+    assert s.superpoints is None
     spp_path = tmp_path / "spp.pth"
     torch.save(room.superpoints, spp_path)
     np.testing.assert_array_equal(load_superpoints(spp_path, len(xyz)), room.superpoints)
+
+
+def test_official_layout_superpoints_are_found(tmp_path, room):
+    """`<root>/val/<scan>_inst_nostuff.pth` takes `<root>/superpoints/<scan>.pth`, where the
+    official loaders read them; one of the wrong length is refused by name."""
+    (tmp_path / "val").mkdir()
+    (tmp_path / "superpoints").mkdir()
+    path = tmp_path / "val" / "scene0011_00_inst_nostuff.pth"
+    torch.save((room.points[:, :3].astype(np.float64), room.points[:, 3:] / 127.5 - 1), path)
+    torch.save(room.superpoints, tmp_path / "superpoints" / "scene0011_00.pth")
+    np.testing.assert_array_equal(load_scene(path).superpoints, room.superpoints)
+    torch.save(room.superpoints[1:], tmp_path / "superpoints" / "scene0011_00.pth")
+    with pytest.raises(InputError, match="scene0011_00.pth: superpoints must be"):
+        load_scene(path)
 
 
 @pytest.mark.parametrize(
