@@ -57,6 +57,19 @@ class Instances:
         )
 
 
+def topk_first_seen(values: Tensor, k: int, sorted: bool = True) -> Tensor:
+    """Indices of the `k` largest `values` (1-D) with torch's CUDA tie rule, which the official
+    GPU run follows: of the values equal to the k-th largest, the lowest indices ("the first
+    seen set", `TensorTopK.cu`); torch's CPU `topk` keeps others. `sorted`: by value descending
+    (ties by index); else CUDA's unsorted order: the values above the k-th, then those equal to
+    it, each in index order."""
+    order = torch.sort(values, descending=True, stable=True).indices[:k]
+    if sorted or k == 0:
+        return order
+    above = values[order] > values[order[-1]]
+    return torch.cat([torch.sort(order[above]).values, torch.sort(order[~above]).values])
+
+
 def _exact_dtype(counts: Tensor) -> torch.dtype:
     """A float dtype in which every partial sum of `counts` (non-negative integers) is exact:
     float32 below 2**24, float64 above. Integer products run as float GEMMs in it (an int64
@@ -105,7 +118,7 @@ def matrix_nms(
     decay_coefficient, _ = (decay_matrix / compensate_matrix).min(0)
     new_scores = scores_sorted * decay_coefficient
     if topk != -1:
-        _, keep = torch.topk(new_scores, k=min(topk, n), largest=True, sorted=False)
+        keep = topk_first_seen(new_scores, min(topk, n), sorted=False)
     else:
         keep = torch.nonzero(new_scores >= MATRIX_NMS_SCORE_THRESH).view(-1)
     return ixs[keep], new_scores[keep]
@@ -191,7 +204,7 @@ def get_instances(
         F.softmax(cls_logits, dim=-1)[:, :-1] * torch.clamp(conf_logits, 0.0, 1.0)[:, None]
     )
     flat = cls_scores.reshape(-1)
-    _, idx = torch.topk(flat, k=min(TOPK_PROPOSALS, len(flat)), largest=True)
+    idx = topk_first_seen(flat, min(TOPK_PROPOSALS, len(flat)))
     query = torch.div(idx, n_cls, rounding_mode="floor")
     classes, scores, boxes = idx % n_cls, flat[idx], box_preds[query]
     masks = spp_mask_logits[query] >= test.logit_thresh  # (K, S)

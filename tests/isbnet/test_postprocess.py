@@ -49,3 +49,19 @@ def test_nms_intersections_are_the_exact_integers(seed, max_count):
     m = masks.to(torch.int64)
     inter, sizes = _intersections(masks, counts)
     assert torch.equal(inter, (m * counts) @ m.t()) and torch.equal(sizes, (m * counts).sum(1))
+
+
+def test_topk_first_seen_keeps_the_lowest_indices_among_ties():
+    """torch's CUDA tie rule (the official GPU run): ties at the k-th value go to the lowest
+    indices; unsorted output = values above the k-th, then the ties, each in index order."""
+    from isbnet_trt.isbnet.postprocess import topk_first_seen
+
+    zeros = torch.tensor([0.0, 0.0, 0.0, 5.0, 0.0, 0.0])
+    assert topk_first_seen(zeros, 3).tolist() == [3, 0, 1]
+    assert topk_first_seen(torch.tensor([2.0, 5.0, 2.0, 7.0]), 3, sorted=False).tolist() == [1, 3, 0]
+    assert topk_first_seen(torch.tensor([2.0, 5.0]), 0, sorted=False).tolist() == []
+    values = torch.rand(1000, generator=torch.Generator().manual_seed(0))  # no ties: torch.topk's
+    assert torch.equal(topk_first_seen(values, 300), torch.topk(values, 300).indices)
+    top = torch.topk(values, 300).indices  # the k-th value alone is "equal": written last
+    expected = torch.cat([torch.sort(top[:-1]).values, top[-1:]])
+    assert torch.equal(topk_first_seen(values, 300, sorted=False), expected)
