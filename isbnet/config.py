@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.isbnet.scannet200 import SCANNET200_INSTANCE_CLASSES
 
 SCANNET_CLASSES = (
     "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture", "counter",
@@ -105,6 +106,7 @@ class ModelConfig:
         """Names of the semantic classes, in class-index order (generic names if unknown)."""
         known = {
             ("scannetv2", 20): ("wall", "floor", *SCANNET_CLASSES),
+            ("scannet200", 200): ("wall", "floor", *SCANNET200_INSTANCE_CLASSES),
             ("s3dis", 13): S3DIS_CLASSES,
             ("stpls3d", 15): ("ground", *STPLS3D_CLASSES),
         }

@@ -18,6 +18,7 @@ import numpy as np
 
 from isbnet_trt.isbnet.config import SCANNET_BENCHMARK_IDS, ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.isbnet.scannet200 import SCANNET200_BENCHMARK_IDS
 from isbnet_trt.runtime.pipeline import Prediction
 
 FORMATS = ("npz", "scannet", "ply", "png")
@@ -72,9 +73,12 @@ def write_npz(pred: Prediction, dest: Path) -> Path:
 
 def benchmark_label_id(cfg: ModelConfig, label_id: int) -> int:
     """The official `save_single_instance` mapping: `BENCHMARK_SEMANTIC_IDXS[label_id + 1]`
-    (ScanNetV2 ids; other datasets use the identity list, as the official code does)."""
+    (ScanNetV2 and ScanNet200 benchmark ids; S3DIS and STPLS3D use the identity list, as the
+    official code does)."""
     if cfg.dataset_name == "scannetv2":
         return SCANNET_BENCHMARK_IDS[label_id + 1]
+    if cfg.dataset_name == "scannet200":
+        return SCANNET200_BENCHMARK_IDS[label_id + 1]
     return label_id + 1
 
 
