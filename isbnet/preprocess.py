@@ -1,7 +1,7 @@
 """The official test-time preprocessing of one scene (`official_semantics.md` §9, steps 1-7).
 
 `points (N, 6)` xyz + rgb → the dataset's own preparation (ScanNetV2: centring and colour
-scaling, `prepare_data_inst.py`; see `centre_and_scale`), the 0.35π
+scaling, `prepare_data_inst.py`; see `official_preparation`), the 0.35π
 test-time rotation and voxel coordinates (`CustomDataset.transform_test`), first-appearance
 voxelisation, mean-pooled voxel inputs, superpoints per voxel, and the kernel maps of every
 U-Net level. All arithmetic follows the official float64/float32 steps.
@@ -137,7 +137,9 @@ def dense_ranks(ids: np.ndarray) -> np.ndarray:
     return np.unique(ids, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
-def centre_and_scale(points: np.ndarray, dataset_name: str = "scannetv2") -> tuple[np.ndarray, np.ndarray]:
+def official_preparation(
+    points: np.ndarray, dataset_name: str = "scannetv2"
+) -> tuple[np.ndarray, np.ndarray]:
     """Raw points (xyz metres, rgb 0..255) → (coords, colours) `(N, 3)` float64 holding what the
     official preparation script of `dataset_name` stores in its `*_inst_nostuff.pth`:
 
@@ -180,13 +182,13 @@ def test_frame(
     points: np.ndarray, superpoints: np.ndarray | None, centred: bool = False, dataset_name: str = "scannetv2"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Checked scene in the official test frame: (xyz_middle `(N, 3)` float64 prepared as for
-    `dataset_name` (`centre_and_scale`; as given when `centred`) and rotated, colours `(N, 3)`
+    `dataset_name` (`official_preparation`; as given when `centred`) and rotated, colours `(N, 3)`
     float64 as the model reads them, superpoints `(N,)` int64 or None); see `prepare_scene`."""
     points, superpoints = check_points(points, superpoints)
     if centred:
         coords, colors = np.ascontiguousarray(points[:, :3]), np.ascontiguousarray(points[:, 3:6])
     else:
-        coords, colors = centre_and_scale(points, dataset_name)
+        coords, colors = official_preparation(points, dataset_name)
     return rotate_for_test(coords), colors, superpoints
 
 
@@ -213,7 +215,7 @@ def prepare_scene(
     """Preprocess one scene exactly as the official test path.
 
     points `(N, 6)`: xyz (metres) + rgb (0..255), prepared as the official script of the
-    config's dataset does (`centre_and_scale`); with `centred=True`, the content of an official
+    config's dataset does (`official_preparation`); with `centred=True`, the content of an official
     preprocessed `*_inst_nostuff.pth`, used as it is (ScanNetV2: centred xyz, colours in [-1, 1]).
     superpoints `(N,)` int or None: without superpoints every voxel is its own superpoint
     (the official STPLS3D behaviour; superpoint refinement is then a no-op).
@@ -284,21 +286,22 @@ def merge_part_maps(parts: dict[int, Sequence[Any]], step: int) -> list[Any]:
     counts of the parts before it; no map reaches across parts.
     """
     per_part = list(parts.values())
+    n_levels = len(per_part[0])
+    # first_row[level][i]: row of the i-th part's first voxel in the merged level
+    first_row = [np.cumsum([0] + [maps[level].num_voxels for maps in per_part]) for level in range(n_levels)]
     merged = []
-    for level in range(len(per_part[0])):
+    for level in range(n_levels):
         step_l = step >> level
-        rows = np.cumsum([0] + [maps[level].num_voxels for maps in per_part])
         coords, subm, down, up = [], [], [], []
         for i, (part, maps) in enumerate(parts.items()):
             lm = maps[level]
             shifted = lm.coords + 0  # a copy, numpy or torch
             shifted[:, 0] += part * step_l
             coords.append(shifted)
-            subm.append(_offset_entries(lm.subm, int(rows[i])))
-            if lm.down is not None:
-                rows_next = sum(m[level + 1].num_voxels for m in per_part[:i])
-                down.append(_offset_entries(lm.down, int(rows[i])))
-                up.append(_offset_entries(lm.up, rows_next))
+            subm.append(_offset_entries(lm.subm, int(first_row[level][i])))
+            if lm.down is not None:  # rows: the next level's voxels; entries: this level's
+                down.append(_offset_entries(lm.down, int(first_row[level][i])))
+                up.append(_offset_entries(lm.up, int(first_row[level + 1][i])))
         first = per_part[0][level]
         shape = np.asarray(first.spatial_shape) + np.array([3 * step_l, 0, 0])
         down_map, up_map = (_cat(down), _cat(up)) if down else (None, None)

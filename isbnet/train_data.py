@@ -26,7 +26,7 @@ from torch import Tensor
 
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.kernel_map import build_unet_maps
-from isbnet_trt.isbnet.preprocess import centre_and_scale
+from isbnet_trt.isbnet.preprocess import official_preparation
 from isbnet_trt.isbnet.sparse_conv import LevelPairs
 from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
 from isbnet_trt.isbnet.targets import (
@@ -222,7 +222,7 @@ def make_train_scene(
     """Augment (unless `opts` is None: the official test-time geometry) and voxelise a room."""
     if opts is not None and opts.holes_prob > 0 and rng.random() < opts.holes_prob:  # no draw when off
         room = drop_in_holes(room, rng, rng.uniform(0.0, opts.holes_fraction))
-    coords, colours = centre_and_scale(room.points)
+    coords, colours = official_preparation(room.points)
     if opts is None:
         opts = AugmentOptions(jitter=0, flip=False, rotate=False, elastic=False)
         feats = colours

@@ -112,7 +112,7 @@ class Pipeline:
         voxel its own superpoint). options: axes, units, colour, size limit (`SceneOptions`).
         centred: points are an official preprocessed scene (`*_inst_nostuff.pth` content, used
         as it is); otherwise they are prepared as the config's dataset script does
-        (`isbnet.preprocess.centre_and_scale`).
+        (`isbnet.preprocess.official_preparation`).
         Raises an `IsbnetError` subclass naming the problem for any bad input.
         """
         options = options or SceneOptions()

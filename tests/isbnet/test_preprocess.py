@@ -98,7 +98,7 @@ def test_x4_split_unet_equals_spconv_per_part(fixtures_dir):
 
 
 #: What each official preparation script stores in its `*_inst_nostuff.pth` for raw xyz (metres)
-#: and rgb (0..255), written from the scripts: the reference for `centre_and_scale`.
+#: and rgb (0..255), written from the scripts: the reference for `official_preparation`.
 OFFICIAL_STORED = {
     "scannetv2": lambda xyz, rgb: (xyz - xyz.mean(0), rgb / 127.5 - 1),
     "scannet200": lambda xyz, rgb: (xyz, rgb / 127.5 - 1),
