@@ -92,6 +92,17 @@ def occlusion_holes(fraction: float) -> Change:
     return lambda room, rng: drop_in_holes(room, rng, fraction)
 
 
+def combined(*changes: Change) -> Change:
+    """The changes one after the other (another generator differs in several ways at once)."""
+
+    def change(room: SyntheticScene, rng: np.random.Generator) -> SyntheticScene:
+        for c in changes:
+            room = c(room, rng)
+        return room
+
+    return change
+
+
 def _room_at(scale_points: float, **options) -> Room:
     return lambda seed, n: generate_room(int(round(n * scale_points)), seed=seed, **options)
 
@@ -117,6 +128,10 @@ MODES: dict[str, tuple[Room, Change]] = {
     "tilted 5 degrees": (SAME_ROOM, tilt(5.0)),
     "30% of points in occlusion holes": (SAME_ROOM, occlusion_holes(0.3)),
     "with ceiling": (_room_at(1.0, ceiling=True), _unchanged),
+    "combined: random colours + x1.15 + 1 cm noise + 20% in holes": (
+        SAME_ROOM,
+        combined(random_object_colours, scaled(1.15), position_noise(0.01), occlusion_holes(0.2)),
+    ),
 }
 
 
