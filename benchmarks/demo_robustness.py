@@ -26,7 +26,7 @@ from isbnet_trt.isbnet import demo
 from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
 from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
 from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
-from isbnet_trt.isbnet.train_data import drop_in_holes
+from isbnet_trt.isbnet.train_data import drop_in_holes, second_generator_room
 from isbnet_trt.runtime.pipeline import Pipeline
 
 RESULTS = Path(__file__).parent / "results"
@@ -128,6 +128,7 @@ MODES: dict[str, tuple[Room, Change]] = {
     "tilted 5 degrees": (SAME_ROOM, tilt(5.0)),
     "30% of points in occlusion holes": (SAME_ROOM, occlusion_holes(0.3)),
     "with ceiling": (_room_at(1.0, ceiling=True), _unchanged),
+    "second generator (isbnet.synthetic_b; superpoints computed)": (second_generator_room, _unchanged),
     "combined: random colours + x1.15 + 1 cm noise + 20% in holes": (
         SAME_ROOM,
         combined(random_object_colours, scaled(1.15), position_noise(0.01), occlusion_holes(0.2)),

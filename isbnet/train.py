@@ -101,7 +101,10 @@ def _scene_rng(seed: int, stage: Stage, index: int) -> np.random.Generator:
 
 def _room_dist(args: argparse.Namespace) -> RoomDistribution:
     return RoomDistribution(
-        min_points=args.min_points, max_points=args.max_points, ceiling_prob=args.ceiling_prob
+        min_points=args.min_points,
+        max_points=args.max_points,
+        ceiling_prob=args.ceiling_prob,
+        second_generator_prob=args.second_generator_prob,
     )
 
 
@@ -312,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=RoomDistribution.ceiling_prob,
         help=f"share of rooms with a ceiling (default {RoomDistribution.ceiling_prob})",
+    )
+    g.add_argument(
+        "--second-generator-prob",
+        type=float,
+        default=0.0,
+        help="share of rooms from the second generator (isbnet.synthetic_b; default 0)",
     )
     g.add_argument("--init", help="start from these weights (e.g. a backbone checkpoint)")
     g.add_argument("--resume", action="store_true", help="continue from <work-dir>/latest.pth if present")

@@ -24,6 +24,7 @@ import torch
 from scipy.ndimage import map_coordinates, uniform_filter1d
 from torch import Tensor
 
+from isbnet_trt.isbnet import synthetic_b
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.kernel_map import build_unet_maps
 from isbnet_trt.isbnet.preprocess import official_preparation
@@ -53,6 +54,7 @@ class RoomDistribution:
     structure_superpoint_size: tuple[float, float] = (0.4, 0.9)  # m, walls / floor
     ceiling_prob: float = 0.15
     min_seed: int = 1_000_000  # generator seeds in [min_seed, 2**31): held-out rooms use smaller ones
+    second_generator_prob: float = 0.0  # share of rooms from `synthetic_b` (superpoints computed)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribut
     """One random synthetic room (its generator seed drawn from `rng`)."""
     lo, hi = math.log(dist.min_points), math.log(dist.max_points)
     n_points = int(round(math.exp(rng.uniform(lo, hi))))
+    if dist.second_generator_prob > 0 and rng.random() < dist.second_generator_prob:  # no draw when off
+        return second_generator_room(int(rng.integers(dist.min_seed, 2**31)), n_points)
     return generate_room(
         n_points,
         seed=int(rng.integers(dist.min_seed, 2**31)),
@@ -88,6 +92,22 @@ def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribut
         superpoint_size=float(rng.uniform(*dist.superpoint_size)),
         structure_superpoint_size=float(rng.uniform(*dist.structure_superpoint_size)),
         ceiling=bool(rng.random() < dist.ceiling_prob),
+    )
+
+
+def second_generator_room(seed: int, n_points: int) -> SyntheticScene:
+    """A room of `synthetic_b` (the project's second generator, written independently of
+    `synthetic`: other shapes, sizes, palettes and room types) with superpoints computed from
+    its points (`runtime.superpoints`, as `--superpoints auto` does for a user's scan)."""
+    from isbnet_trt.runtime.superpoints import compute_superpoints
+
+    room = synthetic_b.make_room(seed, n_points)
+    return SyntheticScene(
+        points=room["points"],
+        superpoints=compute_superpoints(room["points"]),
+        semantic_labels=room["semantic_labels"],
+        instance_labels=room["instance_labels"],
+        meta={"generator": "synthetic_b", "seed": seed, "n_points": n_points},
     )
 
 
