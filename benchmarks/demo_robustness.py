@@ -2,11 +2,12 @@
 
     python benchmarks/demo_robustness.py [--rooms 20] [--backend onnxruntime] [--modes a,b,...]
 
-The demo weights are trained on `isbnet.synthetic` rooms only; an independent check evaluates
-them on rooms of a generator we do not have. This measures how far AP falls when the model
-card's 20 test rooms (seeds 500-519, 30k..150k points, never used in training) change in ways
-such a generator could: colours (palette, grey, channel order), density, scale, noise, tilt,
-occlusion holes, a ceiling. Every change keeps each point's labels and true superpoint.
+An independent check evaluates the demo weights on rooms of a generator we do not have. This
+measures how far AP falls when the model card's 20 test rooms (seeds 500-519, 30k..150k points,
+never used in training) change in ways such a generator could: colours (palette, grey, channel
+order), density, scale, noise, tilt, occlusion holes, a ceiling, several at once (each change
+keeps every point's labels and true superpoint), and on the rooms of the project's second
+generator (`isbnet.synthetic_b`, same seeds, superpoints computed from the points).
 Writes `benchmarks/results/demo_robustness.md`.
 """
 
