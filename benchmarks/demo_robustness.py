@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from isbnet_trt.isbnet import demo
+from isbnet_trt.isbnet import demo, synthetic_c
 from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
 from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
 from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
 from isbnet_trt.isbnet.train_data import drop_in_holes, second_generator_room
 from isbnet_trt.runtime.pipeline import Pipeline
+from isbnet_trt.runtime.superpoints import compute_superpoints
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -104,6 +105,18 @@ def combined(*changes: Change) -> Change:
     return change
 
 
+def third_generator_room(seed: int, n_points: int) -> SyntheticScene:
+    """A room of `isbnet.synthetic_c` with superpoints computed from its points."""
+    room = synthetic_c.make_room(seed, n_points)
+    return SyntheticScene(
+        points=room["points"],
+        superpoints=compute_superpoints(room["points"]),
+        semantic_labels=room["semantic_labels"],
+        instance_labels=room["instance_labels"],
+        meta={"generator": "synthetic_c", "seed": seed, "n_points": n_points},
+    )
+
+
 def _room_at(scale_points: float, **options) -> Room:
     return lambda seed, n: generate_room(int(round(n * scale_points)), seed=seed, **options)
 
@@ -130,6 +143,10 @@ MODES: dict[str, tuple[Room, Change]] = {
     "30% of points in occlusion holes": (SAME_ROOM, occlusion_holes(0.3)),
     "with ceiling": (_room_at(1.0, ceiling=True), _unchanged),
     "second generator (isbnet.synthetic_b; superpoints computed)": (second_generator_room, _unchanged),
+    "third generator (isbnet.synthetic_c, never trained on; superpoints computed)": (
+        third_generator_room,
+        _unchanged,
+    ),
     "combined: random colours + x1.15 + 1 cm noise + 20% in holes": (
         SAME_ROOM,
         combined(random_object_colours, scaled(1.15), position_noise(0.01), occlusion_holes(0.2)),

@@ -1,17 +1,19 @@
-"""The second room generator (`isbnet.synthetic_b`) and its use in training scenes."""
+"""The second and third room generators (`isbnet.synthetic_b`, `synthetic_c`) and the use of
+the second in training scenes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet import synthetic_b
+from isbnet_trt.isbnet import synthetic_b, synthetic_c
 from isbnet_trt.isbnet.train_data import RoomDistribution, sample_room
 
 
+@pytest.mark.parametrize("generator", [synthetic_b, synthetic_c])
 @pytest.mark.parametrize(("seed", "n_points"), [(0, 20_000), (3, 45_000), (8, 30_000)])
-def test_rooms_are_labelled_consistently(seed, n_points):
-    room = synthetic_b.make_room(seed, n_points)
+def test_rooms_are_labelled_consistently(generator, seed, n_points):
+    room = generator.make_room(seed, n_points)
     points, sem, ins = room["points"], room["semantic_labels"], room["instance_labels"]
     assert points.shape == (n_points, 6) and points.dtype == np.float32 and np.isfinite(points).all()
     assert points[:, 3:].min() >= 0 and points[:, 3:].max() <= 255
@@ -21,8 +23,8 @@ def test_rooms_are_labelled_consistently(seed, n_points):
     ids = np.unique(ins[~structure])
     assert np.array_equal(ids, np.arange(len(ids))) and len(ids) >= 3
     assert all(len(np.unique(sem[ins == i])) == 1 for i in ids)  # one class per instance
-    again = synthetic_b.make_room(seed, n_points)
-    assert all(np.array_equal(room[k], again[k]) for k in room)
+    again = generator.make_room(seed, n_points)
+    assert all(np.array_equal(room[k], again[k]) for k in ("points", "semantic_labels", "instance_labels"))
 
 
 def test_training_rooms_from_the_second_generator():
