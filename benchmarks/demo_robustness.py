@@ -143,7 +143,7 @@ MODES: dict[str, tuple[Room, Change]] = {
     "30% of points in occlusion holes": (SAME_ROOM, occlusion_holes(0.3)),
     "with ceiling": (_room_at(1.0, ceiling=True), _unchanged),
     "second generator (isbnet.synthetic_b; superpoints computed)": (second_generator_room, _unchanged),
-    "third generator (isbnet.synthetic_c, never trained on; superpoints computed)": (
+    "third generator (isbnet.synthetic_c; never trained on; superpoints computed)": (
         third_generator_room,
         _unchanged,
     ),
