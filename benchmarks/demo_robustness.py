@@ -184,7 +184,8 @@ def render(rows: list[tuple[str, float, float, float, float]], n_rooms: int, bac
         "# Demo weights on changed rooms",
         "",
         f"{n_rooms} held-out generated rooms (seeds {TEST_SEEDS[0]}..{TEST_SEEDS[n_rooms - 1]}), true "
-        f"superpoints, backend {backend}, {platform.processor() or platform.machine()}; produced by "
+        "superpoints (computed for the other generators' rooms), backend "
+        f"{backend}, {platform.processor() or platform.machine()}; produced by "
         "`python benchmarks/demo_robustness.py`.",
         "",
         "| rooms | AP | AP50 | AP25 | s / room |",
