@@ -1,7 +1,8 @@
 """Training scenes: random synthetic rooms, the official training augmentation, voxel targets.
 
 `sample_room` draws a room of random size, density, noise, colour noise, object density and
-superpoint granularity (a generator-independent model must not learn one density or palette).
+superpoint granularity (a generator-independent model must not learn one density or palette),
+optionally from the second generator (`synthetic_b`) instead.
 `augment` is the official `transform_train` (random jitter / flip / full rotation of the
 coordinates, two elastic distortions of the voxel coordinates, per-scene colour shift) plus
 photometric augmentation of our own (brightness, contrast, per-channel gain, occasional
