@@ -27,9 +27,8 @@ from isbnet_trt.isbnet import demo, synthetic_c
 from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
 from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
 from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
-from isbnet_trt.isbnet.train_data import drop_in_holes, second_generator_room
+from isbnet_trt.isbnet.train_data import drop_in_holes, room_with_superpoints, second_generator_room
 from isbnet_trt.runtime.pipeline import Pipeline
-from isbnet_trt.runtime.superpoints import compute_superpoints
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -106,15 +105,7 @@ def combined(*changes: Change) -> Change:
 
 
 def third_generator_room(seed: int, n_points: int) -> SyntheticScene:
-    """A room of `isbnet.synthetic_c` with superpoints computed from its points."""
-    room = synthetic_c.make_room(seed, n_points)
-    return SyntheticScene(
-        points=room["points"],
-        superpoints=compute_superpoints(room["points"]),
-        semantic_labels=room["semantic_labels"],
-        instance_labels=room["instance_labels"],
-        meta={"generator": "synthetic_c", "seed": seed, "n_points": n_points},
-    )
+    return room_with_superpoints(synthetic_c, seed, n_points)
 
 
 def _room_at(scale_points: float, **options) -> Room:

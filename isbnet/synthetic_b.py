@@ -28,13 +28,10 @@ import math
 
 import numpy as np
 
+from isbnet_trt.isbnet.synthetic import CLASS_NAMES
+
 WALL, FLOOR, CABINET, BED, CHAIR, SOFA, TABLE, DOOR, WINDOW, BOOKSHELF = range(10)
 PICTURE, COUNTER, DESK, CURTAIN, FRIDGE, SHOWER, TOILET, SINK, BATHTUB, OTHER = range(10, 20)
-CLASS_NAMES = (
-    "wall", "floor", "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture",
-    "counter", "desk", "curtain", "refrigerator", "showercurtain", "toilet", "sink", "bathtub",
-    "otherfurniture",
-)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- materials

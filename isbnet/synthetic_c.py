@@ -25,29 +25,9 @@ import math
 
 import numpy as np
 
-CLASS_NAMES = (
-    "wall",
-    "floor",
-    "cabinet",
-    "bed",
-    "chair",
-    "sofa",
-    "table",
-    "door",
-    "window",
-    "bookshelf",
-    "picture",
-    "counter",
-    "desk",
-    "curtain",
-    "refrigerator",
-    "shower curtain",
-    "toilet",
-    "sink",
-    "bathtub",
-    "otherfurniture",
-)
-C = {n: i for i, n in enumerate(CLASS_NAMES)}
+from isbnet_trt.isbnet.synthetic import CLASS_ID, CLASS_NAMES
+
+C = CLASS_ID  # class name -> ScanNetV2 20-class index
 
 GRID = 0.05  # floor occupancy grid (m)
 

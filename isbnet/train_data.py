@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -98,17 +99,23 @@ def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribut
 
 def second_generator_room(seed: int, n_points: int) -> SyntheticScene:
     """A room of `synthetic_b` (the project's second generator, written independently of
-    `synthetic`: other shapes, sizes, palettes and room types) with superpoints computed from
-    its points (`runtime.superpoints`, as `--superpoints auto` does for a user's scan)."""
+    `synthetic`: other shapes, sizes, palettes and room types); see `room_with_superpoints`."""
+    return room_with_superpoints(synthetic_b, seed, n_points)
+
+
+def room_with_superpoints(generator: ModuleType, seed: int, n_points: int) -> SyntheticScene:
+    """`generator.make_room(seed, n_points)` (`synthetic_b` or `synthetic_c`, which have no
+    superpoints) as a `SyntheticScene`, with superpoints computed from its points
+    (`runtime.superpoints`, as `--superpoints auto` does for a user's scan)."""
     from isbnet_trt.runtime.superpoints import compute_superpoints
 
-    room = synthetic_b.make_room(seed, n_points)
+    room = generator.make_room(seed, n_points)
     return SyntheticScene(
         points=room["points"],
         superpoints=compute_superpoints(room["points"]),
         semantic_labels=room["semantic_labels"],
         instance_labels=room["instance_labels"],
-        meta={"generator": "synthetic_b", "seed": seed, "n_points": n_points},
+        meta={"generator": generator.__name__.rsplit(".", 1)[-1], "seed": seed, "n_points": n_points},
     )
 
 
