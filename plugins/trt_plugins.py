@@ -2,8 +2,8 @@
 
 One plugin per op, named as the ONNX node (`isbnet::SparseConv3d`, `isbnet::FarthestPointSample`,
 `isbnet::BallQuery`; namespace `isbnet`, version "1") with the op spec's attributes
-(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.8, the first
-release with `aot_impl`):
+(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.9: `aot_impl` came
+in 10.8, the ONNX parser's support for Python AOT plugins in 10.9):
 
 * `@trtp.register`: output shapes from input shapes and attributes only (the specs need no
   data-dependent shapes, hence no size tensors);
@@ -12,13 +12,20 @@ release with `aot_impl`):
 * `@trtp.aot_impl`: the kernel name, the PTX of `plugins/cuda/isbnet_kernels.cu` for the build
   GPU's compute capability (`cuda_build`), launch parameters as symbolic shape expressions and the
   int32 scalar arguments. The engine embeds the PTX, so it deserialises and runs from C++
-  (trtexec, a C++ runtime) without Python and without this module.
+  (trtexec, a C++ runtime) without Python and without this module. Its return annotation is
+  mandatory (`tensorrt.plugin` refuses an `aot_impl` without one: "No return annotation found").
+
+Attributes: the ONNX parser passes an INT attribute as a 1-element INT32 field and a FLOAT as a
+1-element FLOAT32 field (onnx-tensorrt `loadFields`). `tensorrt.plugin` 10.9-10.16 converts a
+field declared `int`/`float` with `int(field.data)`, which numpy >= 2.4 refuses for a 1-element
+array; so `n_sample` and `radius` are declared `numpy.typing.NDArray[np.int32 | np.float32]`
+(exactly the parser's field types) and element 0 is read here. `variant` is a string (CHAR).
 
 `isbnet::FarthestPointSample` declares a second output, a float32 `(N,)` scratch buffer for the
-running minima (an AOT plugin launches one kernel and has no workspace). The ONNX node has one
-output; the TensorRT ONNX parser accepts a plugin with more outputs than its node and leaves the
-extra ones unnamed and unused (onnx-tensorrt `ModelImporter.cpp`, `parseNode`: it only refuses a
-node with *more* outputs than the layer).
+running minima (an AOT plugin launches one kernel and has no workspace). The exported ONNX node
+has one output; since onnx-tensorrt 10.6 `parseNode` requires a node to name exactly as many
+outputs as its layer has, so `export.tensorrt_engines.prepare_onnx` gives the node a second,
+unused output (`FPS_EXTRA_OUTPUTS`).
 
 Docs followed (TensorRT 10 Python API):
 https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/python-api/infer/tensorrt.plugin/trt_plugin_register.html,
@@ -29,14 +36,21 @@ pointers), .../tensorrt.plugin/trt_plugin_aot_impl/KernelLaunchParams.html,
 (README: an ONNX node maps to a plugin by op type = plugin name plus a `plugin_namespace`
 attribute, and an `aot` attribute selects the AOT implementation).
 
-NOT RUN: TensorRT cannot be installed where this was written; this module is written against
-the documentation above and its tests skip without `tensorrt`. This file must not use
-`from __future__ import annotations`: `tensorrt.plugin` inspects the annotations at runtime.
+NOT RUN ON TENSORRT: TensorRT cannot be installed where this was written. What is checked
+(`tests/plugins/test_trt_plugin_contract.py`): NVIDIA's own `tensorrt.plugin` Python sources of
+several releases (from the `tensorrt-cu12/cu13-bindings` wheels), loaded over a small stub of the
+compiled core, register these plugins and drive them as the parser and builder would. That is a
+contract test of this module against NVIDIA's Python layer, not a run of TensorRT. This file
+must not use `from __future__ import annotations`: `tensorrt.plugin` inspects the annotations at
+runtime.
 """
 
 import os
 import threading
-from typing import Tuple  # noqa: UP035 - tensorrt.plugin validates typing.Tuple return annotations
+from typing import Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typing annotations
+
+import numpy as np
+import numpy.typing as npt
 
 from isbnet_trt.plugins import cuda_build
 from isbnet_trt.plugins.cuda_driver import compute_capability, float32_bits
@@ -49,6 +63,9 @@ __all__ = [
     "tensorrt_available",
     "register_plugins",
     "plugin_arch",
+    "MIN_TENSORRT",
+    "PLUGIN_OUTPUTS",
+    "ATTRIBUTE_TYPES",
 ]
 
 PLUGIN_NAMESPACE = "isbnet"
@@ -59,6 +76,19 @@ OPS = {
     "FarthestPointSample": ("n_sample", "variant"),
     "BallQuery": ("radius", "n_sample"),
 }
+
+
+#: op name -> number of outputs of its plugin (FPS: indices + scratch; see the module docstring).
+PLUGIN_OUTPUTS = {"SparseConv3d": 1, "FarthestPointSample": 2, "BallQuery": 1}
+#: op name -> attribute -> the ONNX attribute type the node must carry (what the parser turns into
+#: the plugin field type the plugin declares: INT -> INT32, FLOAT -> FLOAT32, STRING -> CHAR).
+ATTRIBUTE_TYPES = {
+    "SparseConv3d": {},
+    "FarthestPointSample": {"n_sample": "INT", "variant": "STRING"},
+    "BallQuery": {"radius": "FLOAT", "n_sample": "INT"},
+}
+#: First TensorRT release whose ONNX parser imports Python AOT plugins.
+MIN_TENSORRT = (10, 9)
 
 
 class TensorRTUnavailableError(RuntimeError):
@@ -80,13 +110,23 @@ def _import_tensorrt():
         import tensorrt.plugin as trtp
     except ImportError as e:
         raise TensorRTUnavailableError(
-            f"TensorRT is not installed ({e}); install NVIDIA's TensorRT >= 10.8 Python package"
+            f"TensorRT is not installed ({e}); install NVIDIA's TensorRT >= 10.9 Python package"
         ) from None
-    if not hasattr(trtp, "aot_impl"):
+    version = _version_tuple(getattr(trt, "__version__", "0"))
+    if version < MIN_TENSORRT or not hasattr(trtp, "aot_impl"):
         raise TensorRTUnavailableError(
-            f"TensorRT {trt.__version__} has no tensorrt.plugin.aot_impl (needs >= 10.8)"
+            f"TensorRT {getattr(trt, '__version__', '?')} is too old: the isbnet plugins need >= 10.9 "
+            "(Python AOT plugins in the ONNX parser)"
         )
     return trt, trtp
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    out = []
+    for part in version.split(".")[:2]:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        out.append(int(digits) if digits else 0)
+    return tuple(out)
 
 
 _lock = threading.Lock()
@@ -113,7 +153,10 @@ def register_plugins(arch: int | None = None) -> None:
 
     Call before parsing an ONNX model with `isbnet::` nodes. Deserialising an engine built with
     these AOT plugins does not need it. arch: compute capability for the PTX (default: see
-    `plugin_arch`). Raises `TensorRTUnavailableError` without TensorRT >= 10.8.
+    `plugin_arch`). Raises `TensorRTUnavailableError` without TensorRT >= 10.9. A failed
+    registration (e.g. an error raised by `tensorrt.plugin`) is not retried in this process:
+    `tensorrt.plugin` keeps the definitions made before the failure, and a second attempt would
+    only fail with "already has a definition"; the first error is raised again instead.
     """
     with _lock:
         if "registered" in _state:
@@ -122,19 +165,34 @@ def register_plugins(arch: int | None = None) -> None:
             if arch is not None:
                 _state["arch"] = arch
             return
+        if "failed" in _state:
+            raise _state["failed"]
         trt, trtp = _import_tensorrt()
         if arch is not None:
             cuda_build._check_arch(arch)
             _state["arch"] = arch
-        _define_plugins(trt, trtp)
+        try:
+            _define_plugins(trt, trtp)
+        except Exception as e:
+            failed = TensorRTUnavailableError(f"registering the isbnet TensorRT plugins failed: {e}")
+            _state["failed"] = failed
+            raise failed from e
         _state["registered"] = True
 
 
 def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps each plugin readable
     c = cuda_build.launch_constants()
+    # Mandatory return annotation of an aot_impl (NVIDIA's sample's form; tensorrt.plugin checks it).
+    AotResult = Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: N806, UP006, UP007
 
     def at_least_one(expr):
         return trtp.max(expr, 1)  # a grid of 0 blocks is an invalid launch (empty inputs)
+
+    def scalar_int(value, name: str) -> int:
+        return int(_element0(value, name))
+
+    def scalar_float(value, name: str) -> float:
+        return float(_element0(value, name))
 
     # ------------------------------------------------------------------ SparseConv3d
     @trtp.register(f"{PLUGIN_NAMESPACE}::SparseConv3d")
@@ -149,7 +207,7 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
         return [trtp.AutoTuneCombination("FP32|FP16, INT32, FP32|FP16, FP32|FP16", "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::SparseConv3d")
-    def _conv_aot(features, kernel_map, weight, outputs, tactic):
+    def _conv_aot(features, kernel_map, weight, outputs, tactic) -> AotResult:
         n_in, n_out = features.shape_expr[0], kernel_map.shape_expr[0]
         k_vol, c_in, c_out = weight.shape_expr[0], weight.shape_expr[1], weight.shape_expr[2]
         units = trtp.cdiv(n_out, c["ISBNET_SPCONV_TILE_ROWS"]) * trtp.cdiv(
@@ -174,11 +232,12 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
 
     @trtp.register(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
     def _fps_desc(
-        xyz: trtp.TensorDesc, n_sample: int, variant: str
+        xyz: trtp.TensorDesc, n_sample: npt.NDArray[np.int32], variant: str
     ) -> Tuple[trtp.TensorDesc, trtp.TensorDesc]:  # noqa: UP006
         n = xyz.shape_expr[0]
+        k = scalar_int(n_sample, "n_sample")
         # indices: (n_sample,) for "isbnet", (min(n_sample, N),) for "pointnet2"; then the scratch
-        n_out = n_sample if variant_code(variant) == c["ISBNET_FPS_VARIANT_ISBNET"] else trtp.min(n, n_sample)
+        n_out = k if variant_code(variant) == c["ISBNET_FPS_VARIANT_ISBNET"] else trtp.min(n, k)
         return trtp.from_shape_expr((n_out,), dtype=trt.int32), trtp.from_shape_expr((n,), dtype=trt.float32)
 
     @trtp.autotune(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
@@ -186,7 +245,7 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
         return [trtp.AutoTuneCombination("FP32, INT32, FP32", "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
-    def _fps_aot(xyz, n_sample, variant, outputs, tactic):
+    def _fps_aot(xyz, n_sample, variant, outputs, tactic) -> AotResult:
         # One block (isbnet_fps_block); its running minima live in the scratch output when N
         # exceeds what its registers hold. The multi-block kernel needs a cooperative launch,
         # which an AOT plugin cannot request.
@@ -206,16 +265,21 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
     # ------------------------------------------------------------------ BallQuery
     @trtp.register(f"{PLUGIN_NAMESPACE}::BallQuery")
     def _bq_desc(
-        xyz: trtp.TensorDesc, centres: trtp.TensorDesc, radius: float, n_sample: int
+        xyz: trtp.TensorDesc,
+        centres: trtp.TensorDesc,
+        radius: npt.NDArray[np.float32],
+        n_sample: npt.NDArray[np.int32],
     ) -> trtp.TensorDesc:
-        return trtp.from_shape_expr((centres.shape_expr[0], n_sample), dtype=trt.int32)
+        return trtp.from_shape_expr(
+            (centres.shape_expr[0], scalar_int(n_sample, "n_sample")), dtype=trt.int32
+        )
 
     @trtp.autotune(f"{PLUGIN_NAMESPACE}::BallQuery")
     def _bq_tune(xyz, centres, outputs):
         return [trtp.AutoTuneCombination("FP32, FP32, INT32", "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
-    def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic):
+    def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic) -> AotResult:
         m = centres.shape_expr[0]
         launch = trtp.KernelLaunchParams()
         launch.grid_x = at_least_one(trtp.cdiv(m * 32, c["ISBNET_BQ_THREADS"]))  # one warp per centre
@@ -225,8 +289,16 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
             [
                 trtp.SymInt32(xyz.shape_expr[0]),
                 trtp.SymInt32(m),
-                trtp.SymInt32(int(n_sample)),
-                trtp.SymInt32(float32_bits(radius)),  # int32 scalars only: the float's bits
+                trtp.SymInt32(scalar_int(n_sample, "n_sample")),
+                trtp.SymInt32(float32_bits(scalar_float(radius, "radius"))),  # int32 scalars only
             ]
         )
         return b"isbnet_ball_query", _ptx(), launch, scalars
+
+
+def _element0(value, name: str):
+    """The one element of a 1-element attribute array (a plain scalar passes through)."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ValueError(f"attribute {name!r} must hold one value, got {arr.size}")
+    return arr.reshape(-1)[0].item()
