@@ -4,11 +4,17 @@
     -> {"backbone": Path("engines/backbone.engine"), "aggregator": ..., "decoder_192": ..., ...}
 
 Per stage:
-1. `prepare_onnx`: the stage's ONNX with its `isbnet` model-local functions removed (the
-   TensorRT ONNX parser imports a node whose op type names a local function by inlining the
-   function, which would bypass the plugins) and every `isbnet::` node annotated with
-   `plugin_namespace="isbnet"`, `plugin_version="1"` and `aot=1`, so that the parser's plugin
-   fallback finds our plugin and uses its AOT implementation.
+1. `prepare_onnx`: the stage's ONNX with its `isbnet` model-local functions removed and every
+   `isbnet::` node annotated with `plugin_namespace="isbnet"`, `plugin_version="1"` and `aot=1`,
+   so that the parser's plugin fallback finds our plugin and uses its AOT implementation. Since
+   onnx-tensorrt 10.7 the parser prefers a registered plugin over a local function of the same
+   op type anyway (`ModelImporter.cpp`, `parseNode`: `isNodeInPluginRegistry` before
+   `LocalFunctionImporter`); removing the bodies keeps that choice explicit: with the plugins
+   unregistered the parse fails ("Plugin not found") instead of silently inlining the slow
+   reference bodies. `isbnet::FarthestPointSample` nodes get a second, unused output (the
+   plugin's scratch buffer): since onnx-tensorrt 10.6 `parseNode` requires a node to name
+   exactly as many outputs as its layer has. Attribute types are checked against what the
+   plugins declare (`trt_plugins.ATTRIBUTE_TYPES`).
 2. Parse (`trt.OnnxParser`, errors reported with node names), one optimization profile covering
    the dynamic axes (ranges from the manifest), optional FP16, a workspace limit.
 3. `build_serialized_network`, written atomically to `<out_dir>/<stage>.engine`.
@@ -26,13 +32,15 @@ _static/python-api/): `Builder.create_network(0)` (explicit batch is the only mo
 `IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, bytes)`,
 `BuilderFlag.FP16`, `Builder.create_optimization_profile()` / `IOptimizationProfile.set_shape`,
 `IBuilderConfig.add_optimization_profile`, `Builder.build_serialized_network`; the parser's
-plugin fallback: onnx-tensorrt `ModelImporter.cpp` (op types without a built-in importer and
-without a local function go to `FallbackPluginImporter`, which reads `plugin_version` /
-`plugin_namespace` and passes the creator's declared fields) and NVIDIA/TensorRT
-`samples/python/quickly_deployable_plugins/README.md` (the `aot` attribute).
+plugin fallback: onnx-tensorrt `ModelImporter.cpp` / `onnxOpImporters.cpp` (`loadFields`: one
+field per attribute the creator declares, INT -> INT32, FLOAT -> FLOAT32, STRING -> CHAR;
+`plugin_version` / `plugin_namespace`; `aot=1` -> `QuickPluginCreationRequest::kSTRICT_AOT`)
+and NVIDIA/TensorRT `samples/python/quickly_deployable_plugins/README.md`.
 
-NOT RUN: TensorRT cannot be installed where this was written. `prepare_onnx` and the manifest
-reading are tested without TensorRT; `build_engines` needs TensorRT and a GPU.
+NOT RUN ON TENSORRT: TensorRT cannot be installed where this was written. `prepare_onnx`, the
+manifest reading and the stage graphs (`tests/export/test_trt_stage_contract.py`: output counts,
+attribute types, every standard op in onnx-tensorrt's supported list) are tested without it;
+`build_engines` needs TensorRT >= 10.9 and a GPU (`benchmarks/trt_check.py`).
 """
 
 from __future__ import annotations
@@ -47,7 +55,13 @@ from pathlib import Path
 import onnx
 from onnx import helper
 
-from isbnet_trt.plugins.trt_plugins import OPS, PLUGIN_NAMESPACE, PLUGIN_VERSION
+from isbnet_trt.plugins.trt_plugins import (
+    ATTRIBUTE_TYPES,
+    OPS,
+    PLUGIN_NAMESPACE,
+    PLUGIN_OUTPUTS,
+    PLUGIN_VERSION,
+)
 
 __all__ = [
     "EngineBuildError",
@@ -57,11 +71,19 @@ __all__ = [
     "profile_shapes",
     "build_engines",
     "build_engine",
+    "FPS_SCRATCH_SUFFIX",
 ]
 
 DimRange = tuple[int, int, int]
 #: Attributes the parser consumes (never passed to the plugin).
 _PARSER_ATTRS = ("plugin_namespace", "plugin_version", "aot")
+#: Name of the unused second output `prepare_onnx` gives an FPS node: `<indices output><suffix>`.
+FPS_SCRATCH_SUFFIX = "__isbnet_fps_scratch"
+_ONNX_ATTR_TYPE = {
+    "INT": onnx.AttributeProto.INT,
+    "FLOAT": onnx.AttributeProto.FLOAT,
+    "STRING": onnx.AttributeProto.STRING,
+}
 
 
 class EngineBuildError(RuntimeError):
@@ -135,10 +157,12 @@ def read_manifest(manifest_path: Path) -> list[StageSpec]:
 
 def prepare_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of `model` for the TensorRT parser: `isbnet` local functions removed, `isbnet::`
-    nodes annotated for the plugin fallback (module docstring); a graph without them (the mask
-    head) passes through unchanged. Raises `EngineBuildError` for an
-    unknown `isbnet` op or a node lacking an attribute its plugin takes (the AOT plugin receives
-    attributes positionally, so none may be missing)."""
+    nodes annotated for the plugin fallback, FPS nodes given their plugin's second output
+    (module docstring); a graph without them (the mask head) passes through unchanged.
+    Idempotent. Raises `EngineBuildError` for an unknown `isbnet` op, a node lacking an
+    attribute its plugin takes (the AOT plugin receives attributes positionally, so none may be
+    missing), an attribute of another type than the plugin's field, or a node with more outputs
+    than its plugin."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
     kept = [f for f in out.functions if f.domain != PLUGIN_NAMESPACE]
@@ -158,6 +182,22 @@ def prepare_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
                 raise EngineBuildError(
                     f"node {node.name!r} (isbnet::{node.op_type}) lacks attributes {missing}"
                 )
+            for a in node.attribute:
+                want = ATTRIBUTE_TYPES[node.op_type].get(a.name)
+                if want is not None and a.type != _ONNX_ATTR_TYPE[want]:
+                    got = onnx.AttributeProto.AttributeType.Name(a.type)
+                    raise EngineBuildError(
+                        f"node {node.name!r} (isbnet::{node.op_type}): attribute {a.name!r} must be "
+                        f"{want} (the plugin's field type), got {got}"
+                    )
+            n_out = PLUGIN_OUTPUTS[node.op_type]
+            if len(node.output) > n_out:
+                raise EngineBuildError(
+                    f"node {node.name!r} (isbnet::{node.op_type}) has {len(node.output)} outputs, "
+                    f"its plugin {n_out}"
+                )
+            while len(node.output) < n_out:  # the FPS scratch buffer: named, never read
+                node.output.append(f"{node.output[0]}{FPS_SCRATCH_SUFFIX}{len(node.output)}")
             kept_attrs = [a for a in node.attribute if a.name not in _PARSER_ATTRS]
             del node.attribute[:]
             node.attribute.extend(kept_attrs)

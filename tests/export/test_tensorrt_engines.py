@@ -72,7 +72,11 @@ def test_prepare_removes_local_functions_and_annotates_plugin_nodes():
     }
     assert _attrs(bq)["plugin_namespace"] == b"isbnet" and _attrs(bq)["radius"] == pytest.approx(0.2)
     assert "plugin_namespace" not in _attrs(out.graph.node[1])  # standard ops untouched
-    assert len(prepare_onnx(out).graph.node[0].attribute) == 5  # idempotent: no duplicates
+    # the FPS plugin has a second output (its scratch buffer); the parser needs the node to name it
+    assert list(model.graph.node[0].output) == ["idx"]
+    assert list(fps.output) == ["idx", "idx__isbnet_fps_scratch1"] and list(bq.output) == ["nb"]
+    again = prepare_onnx(out)  # idempotent: no duplicate attributes or outputs
+    assert len(again.graph.node[0].attribute) == 5 and len(again.graph.node[0].output) == 2
 
 
 def test_prepare_refuses_nodes_the_plugins_cannot_take():
@@ -81,6 +85,13 @@ def test_prepare_refuses_nodes_the_plugins_cannot_take():
     model = _stage_model()
     model.graph.node[0].op_type = "Voxelize"
     with pytest.raises(EngineBuildError, match="unknown op isbnet::Voxelize"):
+        prepare_onnx(model)
+    # the parser turns INT into an INT32 field: a FLOAT n_sample would not match the plugin
+    with pytest.raises(EngineBuildError, match=r"'n_sample' must be INT .* got FLOAT"):
+        prepare_onnx(_stage_model(fps_attrs={"n_sample": 4.0, "variant": "isbnet"}))
+    model = _stage_model()
+    model.graph.node[2].output.append("extra")
+    with pytest.raises(EngineBuildError, match="has 2 outputs, its plugin 1"):
         prepare_onnx(model)
     plain = helper.make_model(
         helper.make_graph(
