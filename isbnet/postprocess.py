@@ -92,6 +92,21 @@ def _intersections(masks: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
     return ((m * c) @ m.t()).to(torch.int64), (m @ c).to(torch.int64)
 
 
+def merge_equal_columns(masks: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
+    """`(masks', counts')` with one column per distinct column of `masks` `(K, S)` bool, its
+    count the sum of the merged columns' `counts` `(S,)` int64. Every count-weighted product of
+    rows (`mask_sizes`, `_intersections`), of any subset of the rows, is the same exact integer
+    over the merged columns; without superpoints (S = voxels, ~125k at 150k points) a few
+    thousand distinct columns remain, which makes NMS ~100x cheaper."""
+    if masks.shape[1] == 0:
+        return masks, counts
+    packed = np.ascontiguousarray(np.packbits(masks.numpy(), axis=0).T)  # (S, ceil(K / 8))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    merged = np.bincount(inverse.reshape(-1), weights=counts.numpy(), minlength=len(first))
+    return masks[:, torch.from_numpy(first)], torch.from_numpy(merged.round().astype(np.int64))
+
+
 def matrix_nms(
     masks: Tensor, counts: Tensor, classes: Tensor, scores: Tensor, topk: int
 ) -> tuple[Tensor, Tensor]:
@@ -210,14 +225,15 @@ def get_instances(
     masks = spp_mask_logits[query] >= test.logit_thresh  # (K, S)
 
     counts = torch.bincount(voxel_spps, minlength=spp_mask_logits.shape[1])
-    big = mask_sizes(masks, counts) >= test.npoint_thresh
-    classes, scores, boxes, masks = classes[big], scores[big], boxes[big], masks[big]
+    distinct, distinct_counts = merge_equal_columns(masks, counts)  # exact: see its docstring
+    big = mask_sizes(distinct, distinct_counts) >= test.npoint_thresh
+    classes, scores, boxes, masks, distinct = classes[big], scores[big], boxes[big], masks[big], distinct[big]
 
     if len(classes) > 0:
         if test.type_nms == "matrix":
-            keep, scores = matrix_nms(masks, counts, classes, scores, test.topk)
+            keep, scores = matrix_nms(distinct, distinct_counts, classes, scores, test.topk)
         elif test.type_nms == "standard":
-            keep = standard_nms(masks, counts, classes, scores, test.nms_threshold)
+            keep = standard_nms(distinct, distinct_counts, classes, scores, test.nms_threshold)
             scores = scores[keep]
         else:
             raise ValueError(f"unknown type_nms {test.type_nms!r}")

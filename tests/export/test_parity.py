@@ -147,20 +147,31 @@ def test_fewer_candidates_than_queries(fast_stages, light_model):
 
 
 @needs_fast
-def test_mask_head_chunks_change_nothing(fast_stages, light_model, monkeypatch):
-    """The runtime calls the mask head on chunks of queries (bounded memory for many
-    superpoints); any chunking gives the same mask logits."""
+def test_mask_head_tiles_change_nothing(fast_stages, light_model, monkeypatch):
+    """The runtime calls the mask head on tiles of superpoints (bounded, cache-sized
+    intermediates however many superpoints); any tiling gives the same mask logits."""
     room = generate_room(20_000, seed=9)
     scene = prepare_scene(room.points, room.superpoints, light_model.cfg)
     with torch.no_grad():
         bb = light_model.backbone(scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps, scene.maps)
         fg = torch.nonzero(bb.object_mask).view(-1)
         cand = light_model.aggregate(scene.voxel_coords_float[fg], bb.feats[fg], bb.box_preds[fg])
+        monkeypatch.setattr(ort_backend, "MIN_SPP_TILE", 10**9)
         whole = fast_stages.decoder(cand, 192, bb)
-        monkeypatch.setattr(ort_backend, "dynamic_conv_chunk", lambda n_spp, dim: 7)
-        chunked = fast_stages.decoder(cand, 192, bb)
-    assert whole.mask_logits.shape == (192, bb.mask_features.shape[0])
-    assert torch.equal(chunked.mask_logits, whole.mask_logits)
+        monkeypatch.setattr(ort_backend, "MIN_SPP_TILE", 64)
+        monkeypatch.setattr(ort_backend, "MASK_TILE_PAIRS", 1)
+        tiled = fast_stages.decoder(cand, 192, bb)
+    n_spp = bb.mask_features.shape[0]
+    assert whole.mask_logits.shape == (192, n_spp) and len(ort_backend.spp_tiles(n_spp, 192)) > 2
+    assert torch.equal(tiled.mask_logits, whole.mask_logits)
+
+
+def test_superpoint_tiles_cover_every_superpoint_once():
+    for n_spp, k in [(0, 5), (1, 300), (511, 1), (1000, 300), (125_000, 300), (125_000, 3)]:
+        tiles = ort_backend.spp_tiles(n_spp, k)
+        assert [s for s, _ in tiles[1:]] == [e for _, e in tiles[:-1]]
+        assert (tiles[0][0], tiles[-1][1]) == (0, n_spp) if n_spp else tiles == []
+        assert all(e - s >= 64 for s, e in tiles) or len(tiles) == 1
 
 
 @needs_fast

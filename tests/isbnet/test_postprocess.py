@@ -51,6 +51,29 @@ def test_nms_intersections_are_the_exact_integers(seed, max_count):
     assert torch.equal(inter, (m * counts) @ m.t()) and torch.equal(sizes, (m * counts).sum(1))
 
 
+@pytest.mark.parametrize("n_rows", [1, 8, 13, 300])  # packed into 1, 1, 2, 38 bytes per column
+def test_merged_columns_give_the_same_sizes_and_intersections(n_rows):
+    """Merging equal columns (summing their counts) changes no count-weighted product, of all
+    rows or of any subset, and leaves only the distinct columns."""
+    from isbnet_trt.isbnet.postprocess import _intersections, mask_sizes, merge_equal_columns
+
+    g = torch.Generator().manual_seed(n_rows)
+    # local blobs over 20k columns, as masks over voxels are: many columns share a pattern
+    centre = torch.randint(0, 20_000, (n_rows, 1), generator=g)
+    cols = torch.arange(20_000)[None]
+    masks = (cols - centre).abs() < torch.randint(50, 3000, (n_rows, 1), generator=g)
+    counts = torch.randint(1, 9, (20_000,), generator=g)
+    distinct, merged = merge_equal_columns(masks, counts)
+    assert distinct.shape[1] == len(merged) == len(torch.unique(masks, dim=1).t())
+    assert int(merged.sum()) == int(counts.sum())
+    rows = torch.rand(n_rows, generator=g) < 0.5
+    for sel in (torch.ones(n_rows, dtype=torch.bool), rows):
+        assert torch.equal(mask_sizes(distinct[sel], merged), mask_sizes(masks[sel], counts))
+        got, expected = _intersections(distinct[sel], merged), _intersections(masks[sel], counts)
+        assert all(torch.equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert merge_equal_columns(masks[:, :0], counts[:0])[0].shape == (n_rows, 0)
+
+
 def test_topk_first_seen_keeps_the_lowest_indices_among_ties():
     """torch's CUDA tie rule (the official GPU run): ties at the k-th value go to the lowest
     indices; unsorted output = values above the k-th, then the ties, each in index order."""
