@@ -12,6 +12,12 @@ so point `$ISBNET_TRT_CONFIGS` at them or pass `--config`.
 Atomic: everything is written into a temporary sibling of DIR, renamed to DIR at the end (an
 existing export in DIR is replaced; any other non-empty DIR is refused). On failure nothing is
 left, one line is printed and the exit status is 2.
+
+TensorRT engines are built last, where `tensorrt` is installed. A failed engine build (the parser
+or builder refused a stage, TensorRT too old, no GPU, ...) does not cost the export: DIR is
+written with the ONNX stages and a manifest without engines (usable with onnxruntime, and the
+TensorRT backend builds on first use), the full error goes to `DIR/tensorrt_build_error.txt`,
+and the command prints one line and exits 2 (`EngineBuildFailed`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -42,7 +49,14 @@ from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.model import ISBNet
 
 BACKENDS = ("onnx", "tensorrt")
+#: Full text of a failed engine build, written into the export directory.
+ENGINE_ERROR_FILE = "tensorrt_build_error.txt"
 Log = Callable[[str], None]
+
+
+class EngineBuildFailed(ExportError):
+    """The ONNX stages were exported, the TensorRT engines were not (the message says why and
+    where the details are)."""
 
 
 def export_model(model: ISBNet, out_dir: Path, opset: int = DEFAULT_OPSET, log: Log = print) -> dict:
@@ -126,8 +140,9 @@ def export_checkpoint(
         }
         manifest = tmp / MANIFEST_NAME
         manifest.write_text(json.dumps(doc, indent=2) + "\n")
+        engine_error = None
         if "tensorrt" in backends:
-            engines = _build_tensorrt(manifest, tmp, fp16, workspace_mib, log)
+            engines, engine_error = _build_tensorrt(manifest, tmp, fp16, workspace_mib, log)
             if engines:
                 doc["engines"] = {name: path.name for name, path in engines.items()}
                 doc["engine_options"] = {"fp16": fp16, "workspace_mib": workspace_mib}
@@ -137,21 +152,42 @@ def export_checkpoint(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if engine_error is not None:
+        raise EngineBuildFailed(
+            f"wrote the ONNX stages to {out_dir} but no TensorRT engines: {engine_error} "
+            f"(details: {out_dir / ENGINE_ERROR_FILE})"
+        )
     return out_dir
 
 
 def _build_tensorrt(
     manifest: Path, out_dir: Path, fp16: bool, workspace_mib: int, log: Log
-) -> dict[str, Path]:
-    if importlib.util.find_spec("tensorrt") is None:
+) -> tuple[dict[str, Path], str | None]:
+    """(engines, None), or ({}, one-line reason) after a failure whose full text (with the
+    traceback) is written to `out_dir/ENGINE_ERROR_FILE`; partial engines are removed."""
+    if not _tensorrt_installed():
         log("TensorRT is not installed: wrote the ONNX stages only (no engines)")
-        return {}
+        return {}, None
     try:
         from isbnet_trt.export.tensorrt_engines import build_engines
     except ImportError as e:
         log(f"TensorRT engine builder unavailable ({e}): wrote the ONNX stages only")
-        return {}
-    return build_engines(manifest, out_dir, fp16, workspace_mib)
+        return {}, None
+    try:
+        return build_engines(manifest, out_dir, fp16, workspace_mib), None
+    except Exception as e:  # noqa: BLE001 - EngineBuildError, TensorRTUnavailableError, ValueError,
+        # and whatever TensorRT's bindings or the CUDA layer raise: none may cost the ONNX export
+        for p in out_dir.glob("*.engine"):
+            p.unlink()
+        text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        (out_dir / ENGINE_ERROR_FILE).write_text(text)
+        lines = str(e).strip().splitlines() or [type(e).__name__]
+        reason = lines[0] + (f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else "")
+        return {}, reason
+
+
+def _tensorrt_installed() -> bool:
+    return importlib.util.find_spec("tensorrt") is not None
 
 
 def _check_destination(out_dir: Path) -> None:
