@@ -6,6 +6,12 @@
   infers (`get_tensor_shape`: every output size of the stages is a function of input sizes)
   and enqueues with `execute_async_v3` on PyTorch's current stream. Device memory is PyTorch's
   (caching allocator), streams are PyTorch's: no cuda-python needed at run time.
+* Context memory: created with `ExecutionContextAllocationStrategy.USER_MANAGED` and sized per
+  call to the actual input shapes (`update_device_memory_size_for_shapes`, then
+  `set_device_memory`), a PyTorch buffer grown when needed (`ContextMemory`). The default
+  (STATIC) allocates the profile maximum when the context is created: for the mask head's
+  maximum (192 queries x 1M superpoints x 32 channels) that is tens of GB, which would fail or
+  starve every other stage; ON_PROFILE_CHANGE would still allocate the profile maximum.
 * `TensorRTStages`: `Stages` over the engines of one export; the mapping of stage arguments to
   graph feeds and of graph outputs to stage results is the onnxruntime backend's (inherited),
   so both backends feed the graphs identically. Calls are serialised with a lock: an
@@ -16,11 +22,14 @@
 
 TensorRT API followed (TensorRT 10 Python API, docs.nvidia.com/deeplearning/tensorrt/latest/
 _static/python-api/infer/Core/): `Runtime.deserialize_cuda_engine`, `ICudaEngine.num_io_tensors`
-/ `get_tensor_name` / `get_tensor_mode` / `get_tensor_dtype`, `create_execution_context`,
-`IExecutionContext.set_input_shape` / `set_tensor_address` / `get_tensor_shape` /
-`execute_async_v3(stream_handle)`.
+/ `get_tensor_name` / `get_tensor_mode` / `get_tensor_dtype` / `device_memory_size_v2`,
+`create_execution_context(ExecutionContextAllocationStrategy.USER_MANAGED)` (None on failure),
+`IExecutionContext.set_input_shape` / `update_device_memory_size_for_shapes` (10.1+) /
+`set_device_memory(ptr, size)` (10.1+) / `set_tensor_address` / `get_tensor_shape` /
+`execute_async_v3(stream_handle)`; the names checked against the 10.9 and 11.4 bindings.
 
-NOT RUN: TensorRT cannot be installed where this was written; the tests skip without it.
+NOT RUN ON TENSORRT: TensorRT cannot be installed where this was written. `ContextMemory` is
+tested with a fake context; the rest needs TensorRT >= 10.9 and a GPU (`benchmarks/trt_check.py`).
 """
 
 from __future__ import annotations
@@ -41,14 +50,21 @@ from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.runtime.backends import BackendError
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
 
-__all__ = ["TensorRTEngine", "TensorRTStages", "open_tensorrt_stages", "engine_cache_dir", "torch_dtype"]
+__all__ = [
+    "TensorRTEngine",
+    "TensorRTStages",
+    "ContextMemory",
+    "open_tensorrt_stages",
+    "engine_cache_dir",
+    "torch_dtype",
+]
 
 
 def _trt() -> Any:
     try:
         import tensorrt as trt
     except ImportError:
-        raise BackendError("TensorRT is not installed (NVIDIA's tensorrt Python package, >= 10.8)") from None
+        raise BackendError("TensorRT is not installed (NVIDIA's tensorrt Python package, >= 10.9)") from None
     return trt
 
 
@@ -70,6 +86,46 @@ def torch_dtype(trt_dtype: Any) -> torch.dtype:
     return table[trt_dtype]
 
 
+class ContextMemory:
+    """The device memory of one USER_MANAGED execution context, sized to the current shapes.
+
+    `bind(stream)`, after every input shape is set: asks the context for the size these shapes
+    need (`update_device_memory_size_for_shapes`), grows a PyTorch byte buffer when it is too
+    small (the caching allocator's blocks are 512-byte aligned, above CUDA's 256) and hands it
+    to the context (`set_device_memory`). The buffer is kept for the next call (calls of one
+    context are serialised by the caller); a call on another stream than the previous one first
+    waits for that stream, since the previous enqueue may still use the buffer.
+    `last_bytes` / `peak_bytes`: what the last / largest call needed.
+    """
+
+    def __init__(self, context: Any, device: torch.device) -> None:
+        self.context = context
+        self.device = torch.device(device)
+        self.buffer: Tensor | None = None
+        self.last_bytes = 0
+        self.peak_bytes = 0
+        self._stream: Any = None
+
+    def bind(self, stream: Any = None) -> int:
+        if stream is not None and self._stream is not None and stream != self._stream:
+            stream.wait_stream(self._stream)
+        self._stream = stream
+        size = int(self.context.update_device_memory_size_for_shapes())
+        if size < 0:
+            raise BackendError(
+                "TensorRT could not size the execution context's memory for these input shapes"
+            )
+        if size and (self.buffer is None or self.buffer.numel() < size):
+            if self.buffer is not None and stream is not None:
+                self.buffer.record_stream(stream)  # freed only after work already enqueued on it
+            self.buffer = None  # released first, so the allocator may reuse its block
+            self.buffer = torch.empty(size, dtype=torch.uint8, device=self.device)
+        self.context.set_device_memory(self.buffer.data_ptr() if size else 0, size)
+        self.last_bytes = size
+        self.peak_bytes = max(self.peak_bytes, size)
+        return size
+
+
 class TensorRTEngine:
     """One serialized engine on one CUDA device, run on PyTorch tensors (see the module docstring)."""
 
@@ -85,7 +141,11 @@ class TensorRTEngine:
                 raise BackendError(
                     f"TensorRT could not deserialize {self.path} (built by another TensorRT version or GPU?)"
                 )
-            self.context = self.engine.create_execution_context()
+            strategy = trt.ExecutionContextAllocationStrategy.USER_MANAGED
+            self.context = self.engine.create_execution_context(strategy)
+            if self.context is None:
+                raise BackendError(f"TensorRT could not create an execution context for {self.path.name}")
+        self.memory = ContextMemory(self.context, self.device)
         names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
         is_input = {n: self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT for n in names}
         self.inputs = [n for n in names if is_input[n]]
@@ -108,6 +168,8 @@ class TensorRTEngine:
                     f"{self.path.name}: input {name} shape {tuple(t.shape)} is outside the profile"
                 )
             self.context.set_tensor_address(name, t.data_ptr())
+        stream = torch.cuda.current_stream(self.device)
+        self.memory.bind(stream)  # sized to these input shapes, not to the profile maximum
         outputs = {}
         for name in self.outputs:
             shape = tuple(self.context.get_tensor_shape(name))
@@ -116,7 +178,6 @@ class TensorRTEngine:
             out = torch.empty(shape, dtype=self.dtypes[name], device=self.device)
             outputs[name] = out
             self.context.set_tensor_address(name, out.data_ptr())
-        stream = torch.cuda.current_stream(self.device)
         if not self.context.execute_async_v3(stream.cuda_stream):
             raise BackendError(f"{self.path.name}: TensorRT enqueue failed")
         for t in keep:
@@ -181,9 +242,19 @@ def open_tensorrt_stages(
     if index.is_file():
         paths = {k: cache / v for k, v in json.loads(index.read_text()).items()}
     else:
-        from isbnet_trt.export.tensorrt_engines import build_engines
+        from isbnet_trt.export.tensorrt_engines import EngineBuildError, build_engines
+        from isbnet_trt.plugins.trt_plugins import TensorRTUnavailableError
 
-        paths = build_engines(export_dir / MANIFEST_NAME, cache, fp16=fp16, workspace_mib=workspace_mib)
+        try:
+            paths = build_engines(export_dir / MANIFEST_NAME, cache, fp16=fp16, workspace_mib=workspace_mib)
+        except (EngineBuildError, TensorRTUnavailableError, ValueError) as e:
+            lines = str(e).strip().splitlines() or [type(e).__name__]
+            more = (
+                f" (+{len(lines) - 1} more lines: rerun isbnet-trt export for the log)"
+                if len(lines) > 1
+                else ""
+            )
+            raise BackendError(f"TensorRT engines could not be built: {lines[0]}{more}") from e
         tmp = index.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({k: p.name for k, p in paths.items()}))
         tmp.replace(index)  # atomic: a crashed build leaves no index, so it is rebuilt
