@@ -169,28 +169,42 @@ class BackboneStage(nn.Module):
         self.mask_tower = nn.Sequential(*_fold_conv_bn_relu(model.mask_tower))
 
     @staticmethod
-    def _spp_means(values: list[Tensor], order: Tensor, counts: Tensor) -> list[Tensor]:
+    def _spp_means(values: list[Tensor], spps: Tensor, order: Tensor, counts: Tensor) -> list[Tensor]:
         """Per-superpoint means of `(M, C_i)` tensors (official scatter_mean; empty -> 0).
 
-        order `(M,)`: the voxels sorted by superpoint (input `spp_order`); counts `(S,)` float32.
-        Prefix sums in float64 over the sorted rows, differences at the segment ends: exact to
-        an ulp, deterministic, and made of ops TensorRT parses (Gather, CumSum). Not
-        `index_add` (ScatterND(add)): onnxruntime splits its rows over threads, and with two
-        threads the sums changed from run to run and even lost updates (wrong means, flipped
-        foreground masks); TensorRT parses no ScatterND reduction either. `scatter_add`
+        spps `(M,)` int64 superpoint of each voxel; order `(M,)`: the voxels sorted by
+        superpoint (input `spp_order`); counts `(S,)` float32. In float32 throughout (TensorRT
+        runs DOUBLE as float32, so a float64 formulation would silently lose its precision
+        there): the sorted rows' prefix sums, differences at the segment ends, of values
+        *centred per superpoint*, twice. Pass 1 centres on the segment's first row, pass 2 on
+        pass 1's means; the prefix sums then return to ~0 at every segment end instead of
+        growing with the room (float32 prefix sums of raw coordinates over 1M voxels lose ~1e-2
+        relative), so each mean is within a few float32 ulps of its segment's values' spread.
+        Made of ops TensorRT parses (Gather, CumSum, Sub, Div, Where). Not `index_add`
+        (ScatterND(add)): onnxruntime splits its rows over threads, and with two threads the
+        sums changed from run to run and even lost updates (wrong means, flipped foreground
+        masks); TensorRT parses no ScatterND reduction either. `scatter_add`
         (ScatterElements(add)) is correct in onnxruntime but ~4x slower, and TensorRT rejects
         it with more rows than superpoints.
         """
+        widths = [v.shape[1] for v in values]
+        rows = torch.index_select(torch.cat(values, dim=1), 0, order)  # (M, C) sorted by superpoint
+        seg = torch.index_select(spps, 0, order)  # superpoint of each sorted row
         # Segment bounds as float32 prefix sums of integer counts: exact below 2^24 voxels.
         ends = torch.cumsum(counts, dim=0).long()
-        bounds = torch.cat([ends.new_zeros(1), ends])  # (S + 1,)
-        out = []
-        for v in values:  # index_select exports to Gather (tensor indexing: the slower GatherND)
-            prefix = torch.cumsum(torch.index_select(v, 0, order).double(), dim=0)
-            prefix = torch.cat([prefix.new_zeros(1, v.shape[1]), prefix])  # row j = sum of rows < j
-            sums = torch.index_select(prefix, 0, bounds[1:]) - torch.index_select(prefix, 0, bounds[:-1])
-            out.append((sums / counts.double().clamp(min=1).unsqueeze(1)).float())
-        return out
+        starts = ends - counts.long()
+        n = counts.clamp(min=1).unsqueeze(1)
+        empty = (counts == 0).unsqueeze(1)
+        # Pass 1 centre: the segment's first row (any row of an empty segment: masked below).
+        last = rows.shape[0] - 1
+        centre = torch.index_select(rows, 0, starts.clamp(max=last).clamp(min=0))
+        for _ in range(2):
+            dev = rows - torch.index_select(centre, 0, seg)
+            prefix = torch.cat([dev.new_zeros(1, dev.shape[1]), torch.cumsum(dev, dim=0)])
+            sums = torch.index_select(prefix, 0, ends) - torch.index_select(prefix, 0, starts)
+            centre = centre + sums / n
+        means = torch.where(empty, torch.zeros_like(centre), centre)
+        return list(torch.split(means, widths, dim=1))
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
         """Inputs in `backbone_io` order (their number depends on the config)."""
@@ -207,7 +221,7 @@ class BackboneStage(nn.Module):
         probs = F.softmax(semantic_scores, dim=1)
         pooled = [probs, voxel_coords_float, box_preds, feats]
         if voxel_spps is not None:  # official scatter_mean over superpoints, all four at once
-            pooled = self._spp_means(pooled, spp_order, spp_voxel_counts)
+            pooled = self._spp_means(pooled, voxel_spps, spp_order, spp_voxel_counts)
         spp_probs, spp_coords, spp_boxes, spp_feats = pooled
         spp_fg = spp_probs[:, self.label_shift :].amax(dim=1) >= self.thresh  # == any(p >= thresh)
         object_mask = spp_fg if voxel_spps is None else spp_fg[voxel_spps]
