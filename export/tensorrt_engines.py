@@ -270,12 +270,14 @@ def build_engines(
     *,
     dim_ranges: Mapping[str, DimRange] | None = None,
     verbose: bool = False,
+    logger: object | None = None,
 ) -> dict[str, Path]:
     """Build one engine per manifest stage into `out_dir` (`<stage>.engine`); returns name -> path.
 
     fp16: allow FP16 kernels (TensorRT's `BuilderFlag.FP16`); workspace_mib: builder workspace
-    limit. Registers the `isbnet::` plugins (PTX for the build GPU). Raises `EngineBuildError`
-    (parse or build failure, missing ranges) or `TensorRTUnavailableError`.
+    limit. Registers the `isbnet::` plugins (PTX for the build GPU). logger: a `trt.ILogger`
+    (default: `trt.Logger`, VERBOSE when `verbose`). Raises `EngineBuildError` (parse or build
+    failure, missing ranges) or `TensorRTUnavailableError`.
     """
     from isbnet_trt.plugins.trt_plugins import register_plugins
 
@@ -290,12 +292,14 @@ def build_engines(
         if dim_ranges:
             spec = StageSpec(spec.name, spec.onnx_path, {**spec.dims, **dict(dim_ranges)}, spec.shapes)
         path = out_dir / f"{spec.name}.engine"
-        _write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose))
+        _write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose, logger))
         built[spec.name] = path
     return built
 
 
-def build_engine(spec: StageSpec, fp16: bool, workspace_mib: int, verbose: bool = False) -> bytes:
+def build_engine(
+    spec: StageSpec, fp16: bool, workspace_mib: int, verbose: bool = False, logger: object | None = None
+) -> bytes:
     """The serialized engine of one stage (plugins must be registered: see `build_engines`)."""
     import tensorrt as trt
 
@@ -306,7 +310,8 @@ def build_engine(spec: StageSpec, fp16: bool, workspace_mib: int, verbose: bool 
     shapes = profile_shapes(model, spec)
     prepared = prepare_onnx(model)
 
-    logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
+    if logger is None:
+        logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)
     parser = trt.OnnxParser(network, logger)
