@@ -322,6 +322,10 @@ def build_engine(
 
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_mib) << 20)
+    if hasattr(trt.BuilderFlag, "TF32"):
+        # TensorRT enables TF32 by default (10-bit mantissa inputs to FP32 matmuls/convs); in the
+        # PyTorch GPU path TF32 changed instances (mask IoU down to 0.63, docs/gpu.md): off.
+        config.clear_flag(trt.BuilderFlag.TF32)
     if fp16:
         if not hasattr(trt.BuilderFlag, "FP16"):
             raise EngineBuildError(
