@@ -4,8 +4,10 @@ The `tensorrt-cu12-bindings` / `tensorrt-cu13-bindings` wheels on PyPI hold the 
 `tensorrt.plugin` package (pure Python, under `tensorrt_bindings/plugin/`) beside the compiled
 bindings, which cannot load here (no libnvinfer). `plugin_package(release)` downloads the wheel
 with pip (`pip download --no-deps`, for a fixed platform and Python so every runner gets the same
-file), extracts only `*/plugin/*.py` into a cache and returns that folder. Nothing of it is kept
-in the repository. `loaded(release)` imports it as `tensorrt.plugin` over the stub core of
+file), extracts only `*/plugin/*.py` into a cache and returns that folder; `binding_names(release)`
+is the set of identifiers found in the compiled bindings (`tensorrt.so`: the Python names of
+classes, methods and enum members the release defines), kept beside it as `names.txt`. Nothing of
+it is kept in the repository. `loaded(release)` imports it as `tensorrt.plugin` over the stub core of
 `_trt_stub` and restores `sys.modules` afterwards.
 
 Cache: `$ISBNET_TRT_CACHE/tensorrt-plugin-sources/<wheel>/`, else
@@ -18,6 +20,7 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import _trt_stub
+
+_IDENT = re.compile(rb"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]{2,63}(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def cache_root() -> Path:
 def plugin_package(release: Release) -> Path:
     """Folder of the release's `tensorrt.plugin` sources (downloaded once, then cached)."""
     dest = cache_root() / f"{release.package}-{release.version}"
-    if (dest / "plugin" / "_lib.py").is_file():
+    if (dest / "plugin" / "_lib.py").is_file() and (dest / "names.txt").is_file():
         return dest / "plugin"
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
@@ -100,13 +105,32 @@ def plugin_package(release: Release) -> Path:
             for n in names:
                 (staging / "plugin").mkdir(exist_ok=True)
                 (staging / "plugin" / Path(n).name).write_bytes(z.read(n))
+            binaries = [n for n in z.namelist() if n.endswith(".so") and "/tensorrt" in n]
+            binaries += [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/__init__.py")]
+            idents = set()
+            for n in binaries:
+                for m in _IDENT.findall(z.read(n)):
+                    ident = m.decode()
+                    idents.add(ident)
+                    # the linker merges a string literal into the tail of a longer one
+                    # ("INPUT" inside "SHAPE_INPUT"): keep the tails after each underscore too
+                    parts = ident.split("_")
+                    idents.update("_".join(parts[i:]) for i in range(1, len(parts)) if parts[i])
+            (staging / "names.txt").write_text("\n".join(sorted(idents)) + "\n")
+    import shutil
+
+    shutil.rmtree(dest, ignore_errors=True)  # an older cache entry without names.txt
     try:
         os.replace(staging, dest)  # atomic; a concurrent run may have won the race
     except OSError:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
     return dest / "plugin"
+
+
+def binding_names(release: Release) -> set[str]:
+    """Identifiers in the release's compiled Python bindings (see the module docstring)."""
+    plugin_dir = plugin_package(release)
+    return set((plugin_dir.parent / "names.txt").read_text().split())
 
 
 def _mkdir(p: Path) -> Path:

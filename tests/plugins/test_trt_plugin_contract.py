@@ -355,3 +355,41 @@ def test_too_old_a_tensorrt_is_refused(monkeypatch):
         for name in list(_trt_stub.installed_modules()):
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+# ------------------------------------------------- the TensorRT API our modules call, by name
+#: Methods and attributes called on TensorRT objects (not reachable as `trt.<name>` in the code).
+TRT_METHODS = {
+    # export/tensorrt_engines.py
+    "create_network", "create_builder_config", "set_memory_pool_limit", "WORKSPACE", "set_flag",
+    "clear_flag", "create_optimization_profile", "set_shape", "add_optimization_profile",
+    "build_serialized_network", "parse", "num_errors", "get_error", "node_name", "node_operator",
+    "desc", "VERBOSE", "WARNING",
+    # runtime/backends/tensorrt.py
+    "deserialize_cuda_engine", "create_execution_context", "USER_MANAGED", "num_io_tensors",
+    "get_tensor_name", "get_tensor_mode", "get_tensor_dtype", "INPUT", "set_input_shape",
+    "set_tensor_address", "get_tensor_shape", "execute_async_v3",
+    "update_device_memory_size_for_shapes", "set_device_memory", "device_memory_size_v2",
+    # plugins/trt_plugins.py (registry lookups in tests and tools)
+    "get_plugin_registry", "get_creator",
+}  # fmt: skip
+_TRT_ATTR = re.compile(r"\btrt\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
+
+
+def _trt_names_in_our_code() -> set[str]:
+    repo = Path(__file__).resolve().parents[2]
+    names = set(TRT_METHODS)
+    for rel in ("export/tensorrt_engines.py", "runtime/backends/tensorrt.py", "benchmarks/trt_check.py"):
+        for m in _TRT_ATTR.finditer((repo / rel).read_text()):
+            names.update(g for g in m.groups() if g)
+    return names
+
+
+def test_every_tensorrt_name_we_call_exists_in_the_bindings(release):
+    """Each `trt.<name>` of the engine builder, the runtime and trt_check, and each method they
+    call, is an identifier of this release's compiled bindings (a spelling / removal check: the
+    bindings' strings are not scoped by class). TensorRT 11 has no BuilderFlag.FP16 (strongly
+    typed only); the builder checks `hasattr` and refuses --fp16 there with a message."""
+    names = _trt_sources.binding_names(release)
+    missing = sorted(n for n in _trt_names_in_our_code() if n not in names)
+    assert missing == [], f"{release.label} bindings lack {missing}"
