@@ -25,6 +25,7 @@ from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
 sys.path.insert(0, str(Path(__file__).parent))
 from _parity import isolated_stage_errors  # noqa: E402
 from _random_model import calibrated_model  # noqa: E402
+from _trt_stage_check import tensorrt_problems  # noqa: E402
 
 CONFIGS = [
     "isbnet_scannetv2",
@@ -46,6 +47,9 @@ def test_official_config_exports_and_matches(name, fixtures_dir, tmp_path):
     (tmp_path / MANIFEST_NAME).write_text(json.dumps(doc))
     for entry in doc["stages"]:
         onnx.checker.check_model(str(tmp_path / entry["onnx"]), full_check=True)
+    # what the TensorRT parser and the isbnet plugins will meet (no TensorRT needed)
+    problems = tensorrt_problems(tmp_path)
+    assert not any(problems.values()), problems
 
     kernels = "fast" if onnxruntime_ops.available() else "bodies"
     stages = OnnxRuntimeStages(tmp_path, kernels=kernels)
