@@ -2,8 +2,9 @@
 
 One plugin per op, named as the ONNX node (`isbnet::SparseConv3d`, `isbnet::FarthestPointSample`,
 `isbnet::BallQuery`; namespace `isbnet`, version "1") with the op spec's attributes
-(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.9: `aot_impl` came
-in 10.8, the ONNX parser's support for Python AOT plugins in 10.9):
+(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.9, the first release
+with `aot_impl` and with `QuickPluginCreationRequest`, i.e. Python AOT plugins in the ONNX
+parser; the 10.8.0.43 bindings have neither):
 
 * `@trtp.register`: output shapes from input shapes and attributes only (the specs need no
   data-dependent shapes, hence no size tensors);
