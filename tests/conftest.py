@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,21 @@ def golden_ckpt(golden_dir: Path, fixtures_dir: Path) -> tuple[Path, Path]:
         golden_dir / "random_scannetv2_lightweight.pth",
         fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
     )
+
+
+@pytest.fixture(scope="session")
+def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, Path], Path]:
+    """`onnx_export(checkpoint, config)`: the checkpoint's ONNX stages exported once per session
+    (an export takes ~20 s here; the same checkpoint asked twice shares one)."""
+    done: dict[tuple[str, str], Path] = {}
+
+    def export(checkpoint: Path, config: Path) -> Path:
+        key = (str(Path(checkpoint).resolve()), str(Path(config).resolve()))
+        if key not in done:
+            from isbnet_trt.export.build import export_checkpoint
+
+            out = tmp_path_factory.mktemp("export") / Path(checkpoint).stem
+            done[key] = export_checkpoint(checkpoint, out, config, backends=("onnx",), log=lambda _: None)
+        return done[key]
+
+    return export

@@ -1,4 +1,4 @@
-"""Export test fixtures: one export of the golden checkpoint per session, stage tracing helpers."""
+"""Export test fixtures: the golden checkpoint's model and its export (once per session)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,9 @@ def light_model(golden_ckpt) -> ISBNet:
 
 
 @pytest.fixture(scope="session")
-def light_export(golden_ckpt, tmp_path_factory):
+def light_export(golden_ckpt, onnx_export):
     """The golden checkpoint exported (ONNX only) once for the session."""
-    from isbnet_trt.export.build import export_checkpoint
-
-    ckpt, cfg = golden_ckpt
-    return export_checkpoint(
-        ckpt, tmp_path_factory.mktemp("export") / "light", cfg, backends=("onnx",), log=lambda _: None
-    )
+    return onnx_export(*golden_ckpt)
 
 
 @pytest.fixture(autouse=True)
