@@ -1,0 +1,48 @@
+"""`benchmarks/trt_check.py` has never run (no TensorRT here): its comparison logic runs here with
+onnxruntime standing in for TensorRT on both sides, so that the first run on a TensorRT machine
+fails only on TensorRT, not on the script (stage calls, teacher forcing, report writing)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+import gpu_check as gc  # noqa: E402
+import trt_check  # noqa: E402
+
+from isbnet_trt.isbnet.checkpoint import load_model  # noqa: E402
+from isbnet_trt.isbnet.config import load_config  # noqa: E402
+from isbnet_trt.isbnet.preprocess import prepare_scene  # noqa: E402
+from isbnet_trt.isbnet.synthetic import generate_room  # noqa: E402
+from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages  # noqa: E402
+
+
+def test_comparison_and_report_with_onnxruntime_on_both_sides(light_export, golden_ckpt, tmp_path):
+    ckpt, cfg_path = golden_ckpt
+    model = load_model(ckpt, load_config(cfg_path)).eval()
+    room = generate_room(6_000, seed=2)
+    scene = prepare_scene(room.points, room.superpoints if model.cfg.use_spp_pool else None, model.cfg)
+    report = gc.Report()
+    with torch.no_grad():
+        trt_check.compare(
+            report,
+            OnnxRuntimeStages(light_export),
+            OnnxRuntimeStages(light_export),
+            model,
+            scene,
+            "6k",
+            False,
+        )
+    names = [c.name for c in report.checks]
+    assert any(n.startswith("stage backbone") for n in names)
+    assert any(n.startswith("stage aggregator") for n in names)
+    assert any(n.startswith("stage decoder round 0") for n in names)
+    assert names[-1].startswith("instances TensorRT vs onnxruntime")
+    assert report.passed, [c for c in report.checks if not c.passed]
+    md, js = trt_check.write(report, tmp_path, "20260101T000000Z")
+    assert md.read_text().startswith("# TensorRT check of the isbnet plugins and engines")
+    assert js.is_file()
