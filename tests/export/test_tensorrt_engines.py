@@ -194,3 +194,132 @@ def test_every_exported_stage_is_ready_for_the_parser(tmp_path, golden_ckpt):
         plugin_nodes = [n for n in prepared.graph.node if n.domain == "isbnet"]
         assert (spec.name == "mask_head") != bool(plugin_nodes)  # only the mask head has no custom op
         assert all(_attrs(n)["plugin_namespace"] == b"isbnet" for n in plugin_nodes)
+
+
+class _FakeTensorRT:
+    """Just enough of the `tensorrt` builder API for `build_engines`' own logic (not TensorRT)."""
+
+    def __init__(self, fp16: bool = True, parse_ok: bool = True, build_ok: bool = True):
+        import types
+
+        self.calls: dict = {"shapes": {}, "flags_set": [], "flags_cleared": []}
+        fake = self
+        flags = ["TF32"] + (["FP16"] if fp16 else [])
+        self.module = types.SimpleNamespace(
+            __version__="10.9.0.34",
+            Logger=type("Logger", (), {"VERBOSE": 4, "WARNING": 2, "__init__": lambda self, sev=2: None}),
+            MemoryPoolType=types.SimpleNamespace(WORKSPACE="WORKSPACE"),
+            BuilderFlag=types.SimpleNamespace(**{f: f for f in flags}),
+        )
+
+        class Error:
+            def node_name(self):
+                return "fps"
+
+            def node_operator(self):
+                return "FarthestPointSample"
+
+            def desc(self):
+                return "Plugin not found"
+
+        class Parser:
+            num_errors = 0 if parse_ok else 1
+
+            def __init__(self, network, logger):
+                pass
+
+            def parse(self, data, path):
+                fake.calls["model"] = onnx.load_from_string(data)
+                fake.calls["path"] = path
+                return parse_ok
+
+            def get_error(self, i):
+                return Error()
+
+        class Profile:
+            def set_shape(self, name, lo, opt, hi):
+                fake.calls["shapes"][name] = (lo, opt, hi)
+
+        class Config:
+            def set_memory_pool_limit(self, pool, size):
+                fake.calls["workspace"] = size
+
+            def set_flag(self, f):
+                fake.calls["flags_set"].append(f)
+
+            def clear_flag(self, f):
+                fake.calls["flags_cleared"].append(f)
+
+            def add_optimization_profile(self, p):
+                fake.calls["profiles"] = fake.calls.get("profiles", 0) + 1
+
+        class Builder:
+            def __init__(self, logger):
+                pass
+
+            def create_network(self, flags):
+                assert flags == 0
+                return object()
+
+            def create_builder_config(self):
+                return Config()
+
+            def create_optimization_profile(self):
+                return Profile()
+
+            def build_serialized_network(self, network, config):
+                return b"engine-bytes" if build_ok else None
+
+        self.module.OnnxParser, self.module.Builder = Parser, Builder
+
+
+@pytest.fixture
+def staged(tmp_path):
+    onnx.save(_stage_model(), tmp_path / "stage.onnx")
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {"stages": [{"name": "stage", "onnx": "stage.onnx"}], "dims": {"n_points": [8, 512, 4096]}}
+        )
+    )
+    return tmp_path / "manifest.json"
+
+
+def _with_fake(monkeypatch, fake):
+    import sys
+
+    from isbnet_trt.plugins import trt_plugins
+
+    monkeypatch.setitem(sys.modules, "tensorrt", fake.module)
+    monkeypatch.setattr(trt_plugins, "register_plugins", lambda arch=None: None)
+
+
+def test_build_engines_drives_the_builder_as_documented(staged, tmp_path, monkeypatch):
+    """The builder API as `build_engine` calls it, on a fake: what reaches the parser is the
+    prepared graph, the profile comes from the manifest, TF32 is cleared, FP16 set when asked."""
+    from isbnet_trt.export.tensorrt_engines import build_engines
+
+    fake = _FakeTensorRT()
+    _with_fake(monkeypatch, fake)
+    out = build_engines(staged, tmp_path / "engines", fp16=True, workspace_mib=256)
+    assert out["stage"].read_bytes() == b"engine-bytes"
+    parsed = fake.calls["model"]
+    assert not parsed.functions and len(parsed.graph.node[0].output) == 2  # prepared: FPS scratch
+    assert fake.calls["path"] == str(staged.parent / "stage.onnx")
+    assert fake.calls["shapes"] == {"xyz": ((8, 3), (512, 3), (4096, 3))} and fake.calls["profiles"] == 1
+    assert fake.calls["workspace"] == 256 << 20
+    assert fake.calls["flags_cleared"] == ["TF32"] and fake.calls["flags_set"] == ["FP16"]
+
+
+def test_build_failures_are_engine_build_errors(staged, tmp_path, monkeypatch):
+    from isbnet_trt.export.tensorrt_engines import build_engines
+
+    _with_fake(monkeypatch, _FakeTensorRT(parse_ok=False))
+    with pytest.raises(EngineBuildError, match=r"could not parse[\s\S]*node 'fps' \(FarthestPointSample\)"):
+        build_engines(staged, tmp_path / "e1", fp16=False, workspace_mib=64)
+    _with_fake(monkeypatch, _FakeTensorRT(build_ok=False))
+    with pytest.raises(EngineBuildError, match="failed to build"):
+        build_engines(staged, tmp_path / "e2", fp16=False, workspace_mib=64)
+    _with_fake(monkeypatch, _FakeTensorRT(fp16=False))  # TensorRT 11: strongly typed only
+    with pytest.raises(EngineBuildError, match="no BuilderFlag.FP16"):
+        build_engines(staged, tmp_path / "e3", fp16=True, workspace_mib=64)
+    assert not list((tmp_path / "e1").glob("*.engine"))
