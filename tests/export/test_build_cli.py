@@ -45,18 +45,17 @@ def test_bad_checkpoint(tmp_path, capsys, golden_ckpt):
     assert code == 2 and "checkpoint not found" in err
 
 
-def test_config_mismatch(tmp_path, capsys, golden_ckpt, fixtures_dir):
+def test_config_mismatch(tmp_path, capsys, golden_ckpt, narrow_ckpt):
     out = tmp_path / "out"
-    full = fixtures_dir / "official_configs" / "isbnet_scannetv2.yaml"
-    code, err = _run(capsys, "--ckpt", golden_ckpt[0], "--config", full, "--out", out)
-    assert code == 2 and "does not match config 'isbnet_scannetv2'" in err and "\n" not in err
+    code, err = _run(capsys, "--ckpt", golden_ckpt[0], "--config", narrow_ckpt[1], "--out", out)
+    assert code == 2 and "does not match config 'narrow'" in err and "\n" not in err
     assert not out.exists() and not _leftovers(tmp_path)
 
 
-def test_no_config_found(tmp_path, capsys, golden_ckpt, monkeypatch):
+def test_no_config_found(tmp_path, capsys, narrow_ckpt, monkeypatch):
     monkeypatch.delenv("ISBNET_TRT_CONFIGS", raising=False)
     ckpt = tmp_path / "model.pth"
-    shutil.copy(golden_ckpt[0], ckpt)
+    shutil.copy(narrow_ckpt[0], ckpt)
     code, err = _run(capsys, "--ckpt", ckpt, "--out", tmp_path / "out")
     assert code == 2 and "no known config matches" in err and "--config" in err
 
@@ -104,13 +103,14 @@ def test_failure_midway_leaves_nothing(tmp_path, capsys, golden_ckpt, monkeypatc
 
 
 @pytest.mark.slow
-def test_inferred_config_and_replacement(tmp_path, capsys, golden_ckpt, light_export, monkeypatch):
+def test_inferred_config_and_replacement(tmp_path, capsys, narrow_ckpt, light_export, monkeypatch):
     """The config next to the checkpoint is found; an existing export is replaced; without
-    TensorRT one line says so and the ONNX stages are written."""
+    TensorRT one line says so and the ONNX stages are written. (An architecture of no bundled
+    config: the demo weights would match both `model.yaml` and the bundled `demo.yaml`.)"""
     monkeypatch.delenv("ISBNET_TRT_CONFIGS", raising=False)
     ckpt = tmp_path / "model.pth"
-    shutil.copy(golden_ckpt[0], ckpt)
-    shutil.copy(golden_ckpt[1], tmp_path / "model.yaml")
+    shutil.copy(narrow_ckpt[0], ckpt)
+    shutil.copy(narrow_ckpt[1], tmp_path / "model.yaml")
     out = tmp_path / "out"
     shutil.copytree(light_export, out)
     (out / "stale.onnx").write_bytes(b"old")

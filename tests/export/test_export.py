@@ -12,7 +12,7 @@ import pytest
 from isbnet_trt.export.custom_ops import DOMAIN
 from isbnet_trt.export.manifest import FORMAT_VERSION, MANIFEST_NAME, ManifestError, read_manifest
 from isbnet_trt.export.stages import stage_io
-from isbnet_trt.isbnet.config import ModelConfig
+from isbnet_trt.isbnet.config import ModelConfig, load_config
 
 EXPECTED_OPS = {
     "backbone": {"SparseConv3d"},
@@ -25,7 +25,7 @@ def test_manifest_describes_the_export(light_export, golden_ckpt):
     doc = json.loads((light_export / MANIFEST_NAME).read_text())
     assert doc["format_version"] == FORMAT_VERSION and doc["opset"] == 17
     cfg = ModelConfig.from_dict(doc["config"])
-    assert cfg.name == "isbnet_lightweight_scannetv2" and cfg.n_sample_rounds == (192, 128, 64)
+    assert cfg.name == load_config(golden_ckpt[1]).name and cfg.n_sample_rounds == (192, 128, 64)
     assert [s["name"] for s in doc["stages"]] == [
         "backbone",
         "aggregator",

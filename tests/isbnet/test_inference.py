@@ -14,13 +14,14 @@ from isbnet_trt.isbnet.synthetic import generate_room
 
 
 @pytest.fixture(scope="module")
-def light_cfg(fixtures_dir):
-    return load_config(fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml")
+def light_cfg(golden_ckpt):
+    """The official lightweight config (the demo's without ../shared: the same with 5 levels)."""
+    return load_config(golden_ckpt[1])
 
 
 @pytest.fixture(scope="module")
-def golden_model(golden_dir, light_cfg):
-    return load_model(golden_dir / "random_scannetv2_lightweight.pth", light_cfg)
+def golden_model(golden_ckpt, light_cfg):
+    return load_model(golden_ckpt[0], light_cfg)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import torch
 
 from isbnet_trt.isbnet import voxelize as np_voxelize
 from isbnet_trt.isbnet.config import load_config
+from isbnet_trt.isbnet.demo import demo_config_path
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.runtime import torch_preprocess
 from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
@@ -24,6 +25,7 @@ def assert_same_scene(ref, got):
 @pytest.mark.parametrize(
     "config",
     [
+        "demo.yaml",  # bundled: runs without ../shared
         "isbnet_lightweight_scannetv2.yaml",
         "isbnet_scannet200.yaml",
         "isbnet_s3dis_area5.yaml",
@@ -31,15 +33,18 @@ def assert_same_scene(ref, got):
     ],
 )
 @pytest.mark.parametrize("with_superpoints", [True, False])
-def test_same_scene_as_numpy(fixtures_dir, room, config, with_superpoints):
-    cfg = load_config(fixtures_dir / "official_configs" / config)
+def test_same_scene_as_numpy(request, room, config, with_superpoints):
+    if config == "demo.yaml":
+        cfg = load_config(demo_config_path())
+    else:
+        cfg = load_config(request.getfixturevalue("fixtures_dir") / "official_configs" / config)
     spp = room.superpoints if with_superpoints else None
     ref = prepare_scene(room.points, spp, cfg)
     assert_same_scene(ref, torch_preprocess.TorchPreprocessor("cpu")(room.points, spp, cfg))
 
 
-def test_centred_input(fixtures_dir, room):
-    cfg = load_config(fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml")
+def test_centred_input(golden_ckpt, room):
+    cfg = load_config(golden_ckpt[1])  # the official lightweight config, or the demo's without ../shared
     pts = room.points.copy()
     pts[:, :3] -= pts[:, :3].mean(0)
     pts[:, 3:] = pts[:, 3:] / 127.5 - 1
@@ -78,8 +83,8 @@ def test_voxelize_edge_cases():
         torch_preprocess.voxel_mean(torch.zeros((2, 2)), vox)
 
 
-def test_scene_differences_names_what_differs(fixtures_dir, room):
-    cfg = load_config(fixtures_dir / "official_configs" / "isbnet_lightweight_scannetv2.yaml")
+def test_scene_differences_names_what_differs(golden_ckpt, room):
+    cfg = load_config(golden_ckpt[1])
     ref = prepare_scene(room.points, room.superpoints, cfg)
     assert torch_preprocess.scene_differences(ref, ref) == []
     feats = ref.voxel_feats.clone()
