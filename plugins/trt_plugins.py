@@ -67,6 +67,7 @@ __all__ = [
     "MIN_TENSORRT",
     "PLUGIN_OUTPUTS",
     "ATTRIBUTE_TYPES",
+    "INPUT_TYPES",
 ]
 
 PLUGIN_NAMESPACE = "isbnet"
@@ -87,6 +88,12 @@ ATTRIBUTE_TYPES = {
     "SparseConv3d": {},
     "FarthestPointSample": {"n_sample": "INT", "variant": "STRING"},
     "BallQuery": {"radius": "FLOAT", "n_sample": "INT"},
+}
+#: op name -> per input, the ONNX element types its plugin takes (what `@trtp.autotune` offers).
+INPUT_TYPES = {
+    "SparseConv3d": (("FLOAT", "FLOAT16"), ("INT32",), ("FLOAT", "FLOAT16")),
+    "FarthestPointSample": (("FLOAT",),),
+    "BallQuery": (("FLOAT",), ("FLOAT",)),
 }
 #: First TensorRT release whose ONNX parser imports Python AOT plugins.
 MIN_TENSORRT = (10, 9)

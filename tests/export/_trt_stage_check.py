@@ -5,8 +5,10 @@ lists what would stop or change the parse:
 
 * each `isbnet::` node names as many outputs as its plugin has (onnx-tensorrt >= 10.6 refuses
   a mismatch), carries exactly its plugin's attributes (plus the parser's), each of the ONNX type
-  the parser turns into the plugin's field type (`trt_plugins.ATTRIBUTE_TYPES`; the contract test
-  checks the plugins declare those fields);
+  the parser turns into the plugin's field type (`trt_plugins.ATTRIBUTE_TYPES`), and has the
+  plugin's inputs with element types it takes (`trt_plugins.INPUT_TYPES`, from the export's
+  value_info and ONNX shape inference); the contract test checks the plugins declare exactly
+  those fields and types;
 * every standard op is in onnx-tensorrt's supported-operator tables of 10.1 and 10.15
   (`export/onnx_tensorrt_ops.py`), with the table's restrictions that apply here (CumSum axis
   and TopK K constant, no Scatter reduction) and no DOUBLE tensors (TensorRT demotes DOUBLE to
@@ -23,7 +25,7 @@ import onnx
 
 from isbnet_trt.export.onnx_tensorrt_ops import SUPPORTED, SUPPORTED_10_1
 from isbnet_trt.export.tensorrt_engines import _graphs, prepare_onnx, profile_shapes, read_manifest
-from isbnet_trt.plugins.trt_plugins import ATTRIBUTE_TYPES, PLUGIN_NAMESPACE, PLUGIN_OUTPUTS
+from isbnet_trt.plugins.trt_plugins import ATTRIBUTE_TYPES, INPUT_TYPES, PLUGIN_NAMESPACE, PLUGIN_OUTPUTS
 
 _PARSER_ATTRS = {"plugin_namespace": "STRING", "plugin_version": "STRING", "aot": "INT"}
 _CONSTANT_INPUTS = {"CumSum": 1, "TopK": 1}  # input index that must be a build-time constant
@@ -39,6 +41,7 @@ def stage_problems(model: onnx.ModelProto) -> list[str]:
     """Problems of one stage graph (empty: nothing known to stop the parser)."""
     problems = []
     prepared = prepare_onnx(model)
+    types = _element_types(prepared)
     if any(f.domain == PLUGIN_NAMESPACE for f in prepared.functions):
         problems.append("isbnet function bodies left in the graph")
     opset = next((o.version for o in prepared.opset_import if o.domain in ("", "ai.onnx")), None)
@@ -63,6 +66,13 @@ def stage_problems(model: onnx.ModelProto) -> list[str]:
                 want = {**ATTRIBUTE_TYPES[node.op_type], **_PARSER_ATTRS}
                 if attrs != want:
                     problems.append(f"{where}: attributes {attrs}, plugin and parser take {want}")
+                inputs = INPUT_TYPES[node.op_type]
+                if len(node.input) != len(inputs):
+                    problems.append(f"{where}: {len(node.input)} inputs, plugin {len(inputs)}")
+                for name, allowed in zip(node.input, inputs, strict=False):
+                    got = types.get(name, "unknown")
+                    if got not in allowed:
+                        problems.append(f"{where}: input {name!r} is {got}, plugin takes {allowed}")
                 continue
             if node.domain not in ("", "ai.onnx"):
                 problems.append(f"{where}: unknown domain")
@@ -77,6 +87,24 @@ def stage_problems(model: onnx.ModelProto) -> list[str]:
             if node.op_type == "Cast" and _cast_to(node) == onnx.TensorProto.DOUBLE:
                 problems.append(f"{where}: casts to DOUBLE (TensorRT runs it as FLOAT)")
     return problems
+
+
+def _element_types(model: onnx.ModelProto) -> dict[str, str]:
+    """Element type name of every tensor the export or ONNX shape inference knows."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    out = {}
+    for graph in _graphs(inferred.graph):
+        for v in list(graph.value_info) + list(graph.input) + list(graph.output):
+            if v.type.tensor_type.elem_type:
+                out[v.name] = onnx.TensorProto.DataType.Name(v.type.tensor_type.elem_type)
+        for t in graph.initializer:
+            out[t.name] = onnx.TensorProto.DataType.Name(t.data_type)
+        for n in graph.node:
+            if n.op_type == "Constant":
+                for a in n.attribute:
+                    if a.name == "value":
+                        out[n.output[0]] = onnx.TensorProto.DataType.Name(a.t.data_type)
+    return out
 
 
 def _reduction(node: onnx.NodeProto) -> str:

@@ -64,5 +64,10 @@ def test_the_check_finds_what_would_stop_the_parser():
     assert "build-time constant" in stage_problems(model(cumsum))[0]
     axis = onnx.numpy_helper.from_array(np.array(0, np.int64), "axis")
     assert stage_problems(model(cumsum, inits=[axis])) == []
+    to_int = helper.make_node("Cast", ["x"], ["xi"], to=TensorProto.INT32)
+    bq_int = helper.make_node("BallQuery", ["xi", "x"], ["y"], domain="isbnet", radius=0.1, n_sample=4)
+    assert stage_problems(model(to_int, bq_int)) == [
+        "node 'y' (isbnet::BallQuery): input 'xi' is INT32, plugin takes ('FLOAT',)"
+    ]
     scatter = helper.make_node("ScatterND", ["x", "x", "x"], ["y"], reduction="add")
     assert "reduction 'add'" in stage_problems(model(scatter))[0]

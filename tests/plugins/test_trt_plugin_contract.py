@@ -182,6 +182,18 @@ def check_kernel_abi(result, n_in: int, n_out: int) -> None:
 
 
 # ---------------------------------------------------------------------------------- the tests
+ONNX_OF_TRT = {"FLOAT": "FLOAT", "HALF": "FLOAT16", "INT32": "INT32"}
+
+
+def check_input_types(combos, op: str) -> None:
+    """The input types the plugin offers per position are `trt_plugins.INPUT_TYPES[op]` (what the
+    stage contract requires of the exported nodes' inputs)."""
+    want = trt_plugins.INPUT_TYPES[op]
+    for k, allowed in enumerate(want):
+        offered = {ONNX_OF_TRT[c[k][0].name] for c in combos}
+        assert offered == set(allowed), (op, k, offered, allowed)
+
+
 def test_registration_and_declared_fields_match_the_parser(trt):
     trt_mod, trtp = trt
     registry = trt_mod.get_plugin_registry()
@@ -220,6 +232,7 @@ def test_sparse_conv3d(trt, n_in, n_out, c_in, c_out, dtype):
         ((f32, lin), (i32, lin), (f32, lin), (f32, lin)),
         ((f16, lin), (i32, lin), (f16, lin), (f16, lin)),
     }
+    check_input_types(r["combos"], "SparseConv3d")
     units = -(-n_out // C["ISBNET_SPCONV_TILE_ROWS"]) * -(-c_out // C["ISBNET_SPCONV_SLICE_COLS"])
     assert r["launch"]["grid_x"] == max(1, -(-units // C["ISBNET_SPCONV_WARPS"]))
     assert r["launch"]["block_x"] == 32 * C["ISBNET_SPCONV_WARPS"] and r["launch"]["shared_mem"] == 0
@@ -246,6 +259,7 @@ def test_farthest_point_sample(trt, n, n_sample, variant):
     assert r["out_shapes"] == [(fps_output_size(n, n_sample, variant),), (n,)]
     lin = trt_mod.TensorFormat.LINEAR
     assert r["combos"] == [((trt_mod.float32, lin), (trt_mod.int32, lin), (trt_mod.float32, lin))]
+    check_input_types(r["combos"], "FarthestPointSample")
     assert r["launch"]["grid_x"] == 1 and r["launch"]["block_x"] == C["ISBNET_FPS_THREADS"]
     code = C["ISBNET_FPS_VARIANT_ISBNET" if variant == "isbnet" else "ISBNET_FPS_VARIANT_POINTNET2"]
     assert r["scalars"] == [n, fps_output_size(n, n_sample, variant), code]
@@ -262,6 +276,7 @@ def test_ball_query(trt, n, m, radius, n_sample):
     assert plugin.get_num_outputs() == 1
     r = run_plugin(trt_mod, plugin, [(n, 3), (m, 3)], [trt_mod.float32, trt_mod.float32])
     assert r["out_types"] == [trt_mod.int32] and r["out_shapes"] == [(m, n_sample)]
+    check_input_types(r["combos"], "BallQuery")
     assert r["launch"]["block_x"] == C["ISBNET_BQ_THREADS"]
     assert r["launch"]["grid_x"] == max(1, -(-m * 32 // C["ISBNET_BQ_THREADS"]))
     # the radius reaches the kernel as the bits of the float32 the parser passed
