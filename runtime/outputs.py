@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -30,23 +31,46 @@ class OutputError(IsbnetError, OSError):
 
 @contextmanager
 def atomic_path(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
+    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds.
+
+    The temporary file is created with mode 0666 minus the umask, like any file the user's
+    programs write (`tempfile.mkstemp` would make it 0600)."""
+    for _ in range(100):
+        tmp = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OutputError(f"cannot create a temporary file beside {dest}")
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, dest)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def ensure_writable_dir(path: Path) -> Path:
-    """Create `path` if needed and check it can be written, or raise `OutputError`."""
+def check_output_dir(path: Path) -> Path:
+    """Check that `path` is, or could be created as, a writable directory, without creating it
+    (a run refused later, on bad input, leaves nothing behind); raise `OutputError` if not."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"cannot write to output directory {path}: it is a file")
+    parent = path
+    while not parent.exists():  # the nearest existing ancestor must be a writable directory
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write to output directory {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to output directory {path}: permission denied on {parent}")
+    return path
+
+
+def make_output_dir(path: Path) -> Path:
+    """Create `path` (and its parents) when there is something to write into it."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
     except OSError as e:
         raise OutputError(f"cannot write to output directory {path}: {e.strerror or e}") from None
     return path
@@ -93,7 +117,7 @@ def write_scannet(pred: Prediction, cfg: ModelConfig, out_dir: Path, scene: str)
         lines = []
         for i in range(len(inst)):
             rel = f"predicted_masks/{scene}_{i:03d}.txt"
-            np.savetxt(staging / rel, inst.masks[i].astype(np.uint8), fmt="%d")
+            (staging / rel).write_bytes(mask_lines(inst.masks[i]))
             lines.append(f"{rel} {benchmark_label_id(cfg, int(inst.label_ids[i]))} {inst.scores[i]:.4f}\n")
         (staging / f"{scene}.txt").write_text("".join(lines))
         (out_dir / "predicted_masks").mkdir(exist_ok=True)
@@ -106,10 +130,19 @@ def write_scannet(pred: Prediction, cfg: ModelConfig, out_dir: Path, scene: str)
     return out_dir / f"{scene}.txt"
 
 
+def mask_lines(mask: np.ndarray) -> bytes:
+    """A bool mask as the benchmark's text, one `0` or `1` per line (what `np.savetxt(..., fmt="%d")`
+    writes), built as one byte array: ~1 ms for 150k points instead of ~0.1 s."""
+    text = np.full((len(mask), 2), ord("\n"), np.uint8)
+    text[:, 0] = ord("0") + np.asarray(mask, np.uint8)
+    return text.tobytes()
+
+
 def instance_colors(n: int) -> np.ndarray:
     """`(n, 3)` uint8 distinct colours (golden-ratio hues), deterministic."""
     hues = (np.arange(n) * 0.618033988749895) % 1.0
-    return (np.stack([_hsv_to_rgb(h, 0.75, 0.95) for h in hues]) * 255).astype(np.uint8).reshape(n, 3)
+    rgb = [_hsv_to_rgb(h, 0.75, 0.95) for h in hues]
+    return (np.array(rgb, np.float64).reshape(n, 3) * 255).astype(np.uint8)
 
 
 def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
@@ -156,30 +189,66 @@ def write_ply(pred: Prediction, points: np.ndarray, dest: Path) -> Path:
     return dest
 
 
+def _free_spot(x: float, y: float, placed: list[tuple[float, float]], step: float) -> tuple[float, float]:
+    """The first of `(x, y)`, one `step` below, above, ... not within `step` of a placed label
+    (twin instances share a centre); records and returns it."""
+    for k in range(12):
+        cy = y + step * ((k + 1) // 2) * (-1) ** k
+        if all(abs(x - px) >= 1.2 * step or abs(cy - py) >= step for px, py in placed):
+            break
+    placed.append((x, cy))
+    return x, cy
+
+
+def png_palette(n: int) -> np.ndarray:
+    """`(n, 3)` float colours for the PNG's instances, distinct for the first 60 (matplotlib's
+    tab20, tab20b, tab20c), then golden-ratio hues."""
+    from matplotlib import colormaps
+
+    qualitative = np.concatenate([colormaps[name].colors for name in ("tab20", "tab20b", "tab20c")])[:, :3]
+    extra = instance_colors(max(0, n - len(qualitative))) / 255.0
+    return np.concatenate([qualitative, extra])[:n]
+
+
 def write_png(
     pred: Prediction, points: np.ndarray, dest: Path, title: str = "", min_score: float = PNG_MIN_SCORE
 ) -> Path:
-    """A top-down view of the points coloured by instance, each labelled with class and score;
-    instances scoring below `min_score` stay grey (the view would be unreadable with all 100)."""
+    """A top-down view of the points coloured by instance, each instance numbered at its centre
+    (by descending score) and listed with class and score in a legend beside the view, so that
+    clustered instances stay readable; instances scoring below `min_score` stay grey."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import patheffects
+    from matplotlib.patches import Patch
 
+    inst = pred.instances
+    shown = [int(i) for i in np.argsort(-inst.scores, kind="stable") if inst.scores[i] >= min_score]
+    colour_of = np.full((len(inst) + 1, 3), 0.82)  # last row: points of no shown instance
+    colour_of[shown] = png_palette(len(shown))
     ids = point_instance_ids(pred, min_score)
-    palette = instance_colors(len(pred.instances)) / 255.0
     order = np.argsort(points[:, 2])  # draw low points first so object tops stay visible
-    colors = np.where(ids[order, None] >= 0, palette[ids[order]] if len(palette) else 0.0, 0.8)
-    fig, ax = plt.subplots(figsize=(8, 8), dpi=110)
-    ax.scatter(points[order, 0], points[order, 1], c=colors, s=0.6, linewidths=0)
-    shown = [i for i in range(len(pred.instances)) if pred.instances.scores[i] >= min_score]
-    for i in shown:
-        m = pred.instances.masks[i]
-        if m.any():
-            cx, cy = points[m, 0].mean(), points[m, 1].mean()
-            ax.text(cx, cy, f"{pred.class_names[i]} {pred.instances.scores[i]:.2f}", fontsize=6, ha="center")
+    fig, ax = plt.subplots(figsize=(11, 9), dpi=150)
+    ax.scatter(points[order, 0], points[order, 1], c=colour_of[ids[order]], s=1.0, linewidths=0)
+    outline = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    handles, placed = [], []
+    step = 0.03 * float(np.ptp(points[:, :2], axis=0).max())  # about one label height
+    for number, i in enumerate(shown, 1):
+        visible = ids == i  # where it won against overlapping instances, else its whole mask
+        where = visible if visible.any() else inst.masks[i]
+        if where.any():
+            x, y = _free_spot(np.median(points[where, 0]), np.median(points[where, 1]), placed, step)
+            ax.text(x, y, str(number), fontsize=8, weight="bold", ha="center", va="center",
+                    color=colour_of[i] * 0.6, path_effects=outline)  # fmt: skip
+        handles.append(
+            Patch(color=colour_of[i], label=f"{number} {pred.class_names[i]} {inst.scores[i]:.2f}")
+        )
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                  ncol=1 + (len(handles) - 1) // 40, handlelength=1.0, borderaxespad=0.0)  # fmt: skip
     ax.set_aspect("equal")
-    heading = f"{len(shown)} of {len(pred.instances)} instances (score >= {min_score:g})"
+    heading = f"{len(shown)} of {len(inst)} instances (score >= {min_score:g})"
     ax.set_title(f"{title}: {heading}" if title else heading)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
