@@ -13,6 +13,7 @@ its execution contexts internally.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from isbnet_trt.isbnet.preprocess import (
     prepare_scene,
 )
 from isbnet_trt.runtime import backends
-from isbnet_trt.runtime.scene_prep import SceneOptions, limit_size, to_model_frame
+from isbnet_trt.runtime.scene_prep import SceneOptions, check_extent, limit_size, to_model_frame
 
 SuperpointsArg = np.ndarray | str | None
 
@@ -80,12 +81,18 @@ class Pipeline:
         ONNX stages exported from it (exported once into the cache directory). `device` (torch
         backend): "cpu", or "cuda" for the model on the GPU with our CUDA kernels."""
         backends.require(backend)
+        check_device(device)
         if backend == "torch":
             model = load_model(checkpoint, config)
             if device == "cpu":
                 return cls(model, model.cfg, "torch")
             if not torch.cuda.is_available():
                 raise backends.BackendError(f"device {device!r} requested but torch sees no CUDA GPU")
+            index = torch.device(device).index
+            if index is not None and index >= torch.cuda.device_count():
+                raise backends.BackendError(
+                    f"device {device!r} requested but torch sees {torch.cuda.device_count()} CUDA GPU(s)"
+                )
             from isbnet_trt.runtime.cuda_stages import DeviceStages
 
             return cls(DeviceStages(model, device), model.cfg, f"torch-{device}")
@@ -121,9 +128,10 @@ class Pipeline:
         with _timed(timings, "preprocess"):
             if centred:
                 pts, spp = check_points(points, _array_or_none(superpoints))
+                check_extent(pts[:, :3], self.cfg.data_scale)
                 back = None
             else:
-                pts = to_model_frame(points, options)
+                pts = to_model_frame(points, options, voxel_scale=self.cfg.data_scale)
                 pts, back = limit_size(pts, options)
                 spp = self._superpoints(pts, superpoints, back)
             scene = self.prepare(pts, spp, self.cfg, centred)
@@ -156,6 +164,12 @@ class Pipeline:
         kept = np.zeros(len(points), np.int64)
         kept[back] = spp  # a representative keeps (one of) its cell's superpoint ids
         return kept
+
+
+def check_device(device: str) -> None:
+    """Refuse a torch device name other than "cpu", "cuda" or "cuda:N" (`BackendError`)."""
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise backends.BackendError(f"invalid device {device!r} (choose cpu, cuda or cuda:N)")
 
 
 def cpu_map_builder() -> MapBuilder | None:

@@ -6,6 +6,7 @@ file, wrong array shape) raises `InputError` with a one-line message naming the 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def scene_name(path: Path) -> str:
 def load_scene(path: str | Path) -> Scene:
     """Read one scene file (see `SUPPORTED`)."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a scene file")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -55,7 +58,10 @@ def load_scene(path: str | Path) -> Scene:
     if suffix not in readers:
         raise InputError(f"{path}: unsupported format {suffix!r} (supported: {', '.join(SUPPORTED)})")
     try:
-        scene = readers[suffix](path)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # a corrupt body may overflow a cast on its way to the error below: one line, not two
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scene = readers[suffix](path)
     except InputError:
         raise
     except Exception as e:  # corrupt files raise many types (ValueError, EOFError, zipfile, pickle)

@@ -22,6 +22,12 @@ DEFAULT_MAX_POINTS = 1_000_000
 # config): 1.8 KB at 150k points, 1.4 KB at 300k, measured on generated rooms (docs/runtime.md);
 # used for the estimate in the size-limit message.
 BYTES_PER_POINT = 2_000
+# Voxel grids are addressed with int64 keys (isbnet/kernel_map.py, limit 2**62 cells with a
+# margin): a scene whose bounding box at the model's voxel size exceeds this is refused.
+MAX_GRID_CELLS = 2**60
+# float32 input coordinates coarser than this (metres between neighbouring values) at the
+# scene's largest |coordinate| lose geometry the 2 cm voxels see.
+FLOAT32_MAX_SPACING = 0.002
 
 
 class SceneOptionError(IsbnetError, ValueError):
@@ -53,8 +59,10 @@ class SceneOptions:
             raise SceneOptionError(f"max points must be >= 1, got {self.max_points}")
 
 
-def to_model_frame(points: np.ndarray, opts: SceneOptions) -> np.ndarray:
-    """`(N, 3 or 6)` user points → `(N, 6)` float64 z-up metres + rgb; warns on suspicious extents."""
+def to_model_frame(points: np.ndarray, opts: SceneOptions, voxel_scale: float = 50.0) -> np.ndarray:
+    """`(N, 3 or 6)` user points → `(N, 6)` float64 z-up metres + rgb; warns on suspicious
+    extents and colours, refuses a scene too large for the voxel grid (`voxel_scale` voxels per
+    metre, the config's `data_scale`)."""
     points = np.asarray(points)
     if points.ndim == 2 and points.shape[1] == 3:
         if not opts.no_color:
@@ -67,10 +75,42 @@ def to_model_frame(points: np.ndarray, opts: SceneOptions) -> np.ndarray:
     out[:, :3] *= UNIT_SCALE[opts.units]
     if opts.up_axis == "y":  # rotate +90° about x: y (up) becomes z, z becomes -y
         out[:, 1], out[:, 2] = -out[:, 2].copy(), out[:, 1].copy()
+    check_extent(out[:, :3], voxel_scale)
     _warn_if_suspicious(out[:, :3])
+    if points.dtype == np.float32:
+        _warn_if_float32_coarse(points[:, :3], UNIT_SCALE[opts.units])
     if not opts.no_color:
         _warn_if_colour_range_odd(out[:, 3:6])
     return out
+
+
+def check_extent(xyz: np.ndarray, voxel_scale: float) -> None:
+    """Refuse (`SceneOptionError`) a scene whose bounding box, at `voxel_scale` voxels per
+    metre and in any rotation the preparation applies (hence the diagonal), has more cells than
+    the voxel grid can address: usually millimetres read as metres."""
+    diagonal = float(np.linalg.norm(xyz.max(0) - xyz.min(0))) if len(xyz) else 0.0
+    if (diagonal * voxel_scale + 3) ** 3 >= MAX_GRID_CELLS:
+        limit = (MAX_GRID_CELLS ** (1 / 3) - 3) / voxel_scale
+        raise SceneOptionError(
+            f"the scene spans {diagonal:,.0f} m (bounding-box diagonal), beyond the {limit / 1000:,.0f} km "
+            f"the model's {100 / voxel_scale:g} cm voxel grid can address: if the coordinates are not "
+            "metres pass --units cm or mm; otherwise crop the scene (--max-points thins points, it "
+            "does not shrink the extent)"
+        )
+
+
+def _warn_if_float32_coarse(xyz: np.ndarray, unit_scale: float) -> None:
+    """float32 keeps ~7 digits: far from the origin (georeferenced scans) neighbouring values
+    are centimetres apart, and the scene is already damaged when it reaches us."""
+    far = float(np.abs(xyz).max()) if len(xyz) else 0.0
+    spacing = float(np.spacing(np.float32(far))) * unit_scale
+    if spacing > FLOAT32_MAX_SPACING:
+        warnings.warn(
+            f"float32 coordinates reach {far * unit_scale:,.0f} m from the origin, where float32 "
+            f"values are {100 * spacing:.1f} cm apart: the geometry lost that precision; save the "
+            "scene as float64, or subtract an offset (e.g. its minimum) in float64 before float32",
+            stacklevel=3,
+        )
 
 
 def _warn_if_suspicious(xyz: np.ndarray) -> None:
@@ -95,6 +135,14 @@ def _warn_if_colour_range_odd(rgb: np.ndarray) -> None:
     """The model reads rgb as 0..255 (`rgb / 127.5 - 1`): colours stored as 0..1 floats or
     16-bit values would reach it nearly black or far out of range."""
     if len(rgb) < 100:  # too few points to judge a range
+        return
+    low = float(rgb.min())
+    if low < 0.0:
+        warnings.warn(
+            f"colours go down to {low:.2f}: the model expects 0..255 (colours in -1..1 are the "
+            "official preprocessed form: (rgb + 1) * 127.5 gives them back)",
+            stacklevel=3,
+        )
         return
     top = float(rgb.max())
     if 0.0 < top <= 1.0 and float(rgb.min()) >= 0.0:  # (all black, top 0, is a valid 0..255 scene)

@@ -91,6 +91,22 @@ def test_broken_files(tmp_path, name, content, message):
         load_scene(path)
 
 
+def test_a_random_ply_body_gives_one_error_and_no_warning(tmp_path):
+    """A valid header over random bytes: NaN/inf or overflowing values must not print numpy's
+    RuntimeWarning before the error."""
+    import warnings
+
+    header = b"ply\nformat binary_little_endian 1.0\nelement vertex 1000\n"
+    header += b"".join(f"property float {c}\n".encode() for c in "xyz")
+    header += b"".join(f"property uchar {c}\n".encode() for c in ("red", "green", "blue"))
+    path = tmp_path / "random.ply"
+    path.write_bytes(header + b"end_header\n" + np.random.default_rng(0).bytes(1000 * 15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_scene(path)
+    assert scene.points.shape == (1000, 6)
+
+
 def test_wrong_shapes_and_missing(tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros((10, 4)))
@@ -103,6 +119,8 @@ def test_wrong_shapes_and_missing(tmp_path):
         load_scene(truncated)
     with pytest.raises(InputError, match="no such file"):
         load_scene(tmp_path / "nope.npy")
+    with pytest.raises(InputError, match="is a directory"):
+        load_scene(tmp_path)
     labels = tmp_path / "labels.npz"
     np.savez(labels, points=np.zeros((10, 6)), superpoints=np.zeros(9, np.int64))
     with pytest.raises(InputError, match=r"superpoints has shape \(9,\), expected \(10,\)"):

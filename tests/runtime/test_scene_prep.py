@@ -10,6 +10,7 @@ import pytest
 from isbnet_trt.runtime.scene_prep import (
     SceneOptionError,
     SceneOptions,
+    check_extent,
     limit_size,
     to_model_frame,
     voxel_downsample,
@@ -53,6 +54,39 @@ def test_odd_colour_ranges_warn(room):
         black = room.points.copy()
         black[:, 3:] = 0
         to_model_frame(black, SceneOptions())  # all black is a valid 0..255 scene
+
+
+def test_negative_colours_warn(room):
+    official = room.points.copy()
+    official[:, 3:] = official[:, 3:] / 127.5 - 1  # the official preprocessed form, given as raw
+    with pytest.warns(UserWarning, match=r"down to -1\.00.*0\.\.255"):
+        to_model_frame(official, SceneOptions())
+
+
+def test_far_float32_coordinates_warn(room):
+    """float32 neighbours are 6 cm apart at 1e6 m (a georeferenced scan saved as float32)."""
+    far = room.points.astype(np.float32)
+    far[:, :2] += np.float32(1e6)
+    with pytest.warns(UserWarning, match=r"float32 coordinates reach 1,000,0\d\d m.*6\.2 cm apart"):
+        to_model_frame(far, SceneOptions())
+    with warnings.catch_warnings():  # the same scene in float64, or float32 near the origin: fine
+        warnings.simplefilter("error")
+        to_model_frame(far.astype(np.float64), SceneOptions())
+        to_model_frame(room.points.astype(np.float32), SceneOptions())
+        mm = room.points.astype(np.float32) * np.float32(1000)  # 8 m in mm: spacing 1 um
+        mm[:, 3:] = room.points[:, 3:]
+        to_model_frame(mm, SceneOptions(units="mm"))
+
+
+def test_scenes_too_large_for_the_voxel_grid_are_refused(room):
+    """A building in millimetres read as metres: its voxel keys would overflow int64."""
+    mm = room.points.copy()
+    mm[:, :3] *= 1e5 / np.ptp(mm[:, :3], axis=0).max()  # spans 100 km
+    with pytest.raises(SceneOptionError, match=r"spans 1\d\d,\d{3} m.*--units cm or mm.*--max-points"):
+        to_model_frame(mm, SceneOptions())
+    check_extent(np.array([[0.0, 0, 0], [10_000, 10_000, 100]]), 50.0)  # a 10 km site: fine
+    with pytest.raises(SceneOptionError, match="20 cm voxel grid"):
+        check_extent(np.array([[0.0, 0, 0], [3e5, 3e5, 1e5]]), 5.0)
 
 
 def test_no_colour_needs_the_flag(room):
