@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from isbnet_trt import __version__
 from isbnet_trt.isbnet.errors import IsbnetError
@@ -23,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and getattr(args, "rest", None) is None:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}", getattr(args, "command", None))
     if extra:  # argparse hands a delegated command's leading options back as unknown: give them back
         args.rest = extra + args.rest
     if not getattr(args, "command", None):
@@ -45,8 +46,28 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"isbnet-trt: warning: {message}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line errors (`isbnet-trt: error: ...`, exit 2) instead of
+    the usage block; subcommand parsers are of this class too (argparse's default)."""
+
+    def error(self, message: str, command: str | None = None) -> NoReturn:  # type: ignore[override]
+        prog = f"{self.prog} {command}" if command else self.prog
+        self.exit(EXIT_USAGE, f"isbnet-trt: error: {message} (see '{prog} --help')\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="isbnet-trt",
         description="ISBNet 3D instance segmentation: PyTorch reference, ONNX/onnxruntime and TensorRT.",
     )
@@ -67,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (one of --ckpt, --export; default: the bundled demo weights)")
     g.add_argument("--ckpt", type=Path, help="official ISBNet checkpoint (.pth)")
-    g.add_argument("--config", type=Path, help="official YAML config of the checkpoint (default: inferred)")
+    g.add_argument(
+        "--config", type=Path, help="official YAML config of the --ckpt checkpoint (default: inferred)"
+    )
     g.add_argument("--export", type=Path, metavar="DIR", help="export directory from `isbnet-trt export`")
     g.add_argument(
         "--backend",
@@ -77,7 +100,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--device",
         default="cpu",
-        help="torch backend: cpu, or cuda (the model on the GPU with the isbnet CUDA kernels; default cpu)",
+        help="torch backend: cpu, cuda or cuda:N (the model on the GPU with the isbnet CUDA kernels; "
+        "default cpu)",
     )
 
 
@@ -99,7 +123,7 @@ def _add_scene_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-color", action="store_true", help="accept xyz-only points, coloured constant grey")
     g.add_argument(
         "--max-points",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="downsample scenes larger than N points on a voxel grid (results mapped back to every "
         "point); without it, scenes above 1,000,000 points are refused",
@@ -107,21 +131,33 @@ def _add_scene_args(p: argparse.ArgumentParser) -> None:
 
 
 def _make_pipeline(args: argparse.Namespace):
-    from isbnet_trt.runtime.pipeline import Pipeline
+    from isbnet_trt.runtime.pipeline import Pipeline, check_device
 
     if args.ckpt and args.export:
         raise _UsageError("give either --ckpt or --export, not both")
+    if args.config and not args.ckpt:
+        raise _UsageError(
+            "--config describes the checkpoint given with --ckpt (an export carries its own config, "
+            "the bundled demo weights theirs)"
+        )
+    backend = args.backend or ("torch" if args.ckpt else "onnxruntime")
+    check_device(args.device)
+    if args.device != "cpu" and backend != "torch":
+        raise _UsageError(
+            f"--device {args.device} applies to the torch backend (use --backend torch; {backend} "
+            f"runs on {'the GPU' if backend == 'tensorrt' else 'the CPU'} by itself)"
+        )
     if args.export:
-        return Pipeline.from_export(args.export, args.backend or "onnxruntime")
+        return Pipeline.from_export(args.export, backend)
     if args.ckpt:
         from isbnet_trt.isbnet.checkpoint import resolve_config
 
         config = resolve_config(args.ckpt, args.config)
-        return Pipeline.from_checkpoint(args.ckpt, config, args.backend or "torch", device=args.device)
+        return Pipeline.from_checkpoint(args.ckpt, config, backend, device=args.device)
     from isbnet_trt.isbnet import demo
 
     return Pipeline.from_checkpoint(
-        demo.demo_weights_path(), demo.demo_config_path(), args.backend or "onnxruntime"
+        demo.demo_weights_path(), demo.demo_config_path(), backend, device=args.device
     )
 
 
@@ -132,7 +168,7 @@ def _scene_options(args: argparse.Namespace):
         up_axis=args.up_axis,
         units=args.units,
         no_color=args.no_color,
-        max_points=args.max_points or DEFAULT_MAX_POINTS,
+        max_points=args.max_points if args.max_points is not None else DEFAULT_MAX_POINTS,
         downsample=args.max_points is not None,
     )
 
@@ -171,26 +207,30 @@ def _parse_formats(text: str, png: bool) -> list[str]:
     bad = [f for f in formats if f not in ("npz", "scannet", "ply")]
     if bad:
         raise _UsageError(f"unknown output format {', '.join(bad)} (choose from npz, scannet, ply)")
+    if not formats and not png:
+        raise _UsageError("no output format given (--format: npz, scannet, ply, comma-separated)")
     return formats + (["png"] if png else [])
 
 
 def _run_infer(args: argparse.Namespace) -> int:
-    from isbnet_trt.runtime.outputs import ensure_writable_dir
+    from isbnet_trt.runtime.outputs import check_output_dir
     from isbnet_trt.runtime.scene_io import load_scene
 
     formats = _parse_formats(args.format, args.png)
     if args.superpoints not in (None, "auto", "none") and len(args.scenes) > 1:
         raise _UsageError("--superpoints FILE applies to one scene; give one scene or use auto/none")
     for path in args.scenes:  # fail early, before loading the model, on a missing input
+        if path.is_dir():
+            raise _UsageError(f"{path}: is a directory; give the scene files in it (e.g. {path}/*.npy)")
         if not path.is_file():
             raise _UsageError(f"{path}: no such file")
-    out_dir = ensure_writable_dir(args.out)
+    out_dir = check_output_dir(args.out)  # created only when there is something to write
     options = _scene_options(args)
     pipe = _make_pipeline(args)
     n = len(args.scenes)
     for i, path in enumerate(args.scenes, 1):
         scene = load_scene(path)
-        pred = _predict(pipe, scene, args.superpoints, options)
+        pred = _predict(pipe, scene, args.superpoints, options, path)
         written = _write_outputs(pred, pipe.cfg, scene, out_dir, formats)
         print(
             f"[{i}/{n}] {scene.name}: {len(pred)} instances in {pred.timings['total']:.2f} s ({pipe.backend})"
@@ -202,7 +242,12 @@ def _run_infer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict(pipe, scene, superpoints_arg: str | None, options):
+class _SceneFailure(IsbnetError):
+    pass
+
+
+def _predict(pipe, scene, superpoints_arg: str | None, options, path: Path | None = None):
+    """Run `pipe` on `scene`; errors about the scene's content name its file."""
     from isbnet_trt.runtime.scene_io import load_superpoints
 
     if superpoints_arg in ("auto", "none"):
@@ -213,12 +258,18 @@ def _predict(pipe, scene, superpoints_arg: str | None, options):
         spp = scene.superpoints
     else:
         spp = "none" if scene.centred else "auto"
-    return pipe(scene.points, spp, options, centred=scene.centred)
+    try:
+        return pipe(scene.points, spp, options, centred=scene.centred)
+    except IsbnetError as e:
+        if path is None or str(e).startswith(str(path)):
+            raise
+        raise _SceneFailure(f"{path}: {e}") from None
 
 
 def _write_outputs(pred, cfg, scene, out_dir: Path, formats: list[str]) -> list[Path]:
     from isbnet_trt.runtime import outputs
 
+    outputs.make_output_dir(out_dir)
     written = []
     xyz = scene.points[:, :3]
     for fmt in formats:
@@ -253,7 +304,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated room (default 0)")
     p.add_argument(
-        "--points", type=int, default=100_000, help="points in the generated room (default 100000)"
+        "--points", type=positive_int, default=100_000, help="points in the generated room (default 100000)"
     )
     p.add_argument("--backend", choices=("torch", "onnxruntime", "tensorrt"), default="onnxruntime")
     p.set_defaults(func=_run_demo)
@@ -262,11 +313,11 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from isbnet_trt.isbnet import demo
     from isbnet_trt.isbnet.synthetic import generate_room
-    from isbnet_trt.runtime.outputs import PNG_MIN_SCORE, ensure_writable_dir
+    from isbnet_trt.runtime.outputs import PNG_MIN_SCORE, check_output_dir
     from isbnet_trt.runtime.pipeline import Pipeline
     from isbnet_trt.runtime.scene_io import Scene
 
-    out_dir = ensure_writable_dir(args.out)
+    out_dir = check_output_dir(args.out)
     t = time.perf_counter()
     pipe = Pipeline.from_checkpoint(demo.demo_weights_path(), demo.demo_config_path(), args.backend)
     print(f"model ready on {pipe.backend} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -306,7 +357,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed", type=int, default=100_000, help="first seed of the generated rooms (default 100000)"
     )
-    p.add_argument("--points", type=int, default=100_000, help="points per generated room (default 100000)")
+    p.add_argument(
+        "--points", type=positive_int, default=100_000, help="points per generated room (default 100000)"
+    )
     _add_model_args(p)
     _add_scene_args(p)
     p.set_defaults(func=_run_eval)
@@ -341,7 +394,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         )
     options = _scene_options(args)
     for i, scene in enumerate(scenes, 1):
-        pred = _predict(pipe, scene, args.superpoints, options)
+        pred = _predict(pipe, scene, args.superpoints, options, Path(scene.name))
         inst = pred.instances
         evaluator.add_scene(
             InstancePrediction(

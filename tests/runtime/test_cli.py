@@ -5,6 +5,7 @@ Bad input must give one line on stderr, exit status 2, no traceback, and nothing
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -32,10 +33,18 @@ def test_infer_writes_every_format(tmp_path, scene_files, model_args, capsys, ro
 
     _, npz = scene_files
     out = tmp_path / "out"
-    rc, stdout, err = run_cli(
-        ["infer", npz, *model_args, "--out", out, "--format", "npz,scannet,ply", "--png", "--timings"], capsys
-    )
+    old_umask = os.umask(0o027)
+    try:
+        rc, stdout, err = run_cli(
+            ["infer", npz, *model_args, "--out", out, "--format", "npz,scannet,ply", "--png", "--timings"],
+            capsys,
+        )
+    finally:
+        os.umask(old_umask)
     assert rc == 0, err
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.suffix for p in written} == {".npz", ".txt", ".ply", ".png"}
+    assert {oct(p.stat().st_mode & 0o777) for p in written} == {oct(0o640)}  # the umask, every format
     assert "backbone" in stdout and "total" in stdout  # --timings table
     res = np.load(out / "labelled.npz")
     k, n = res["masks"].shape
@@ -82,13 +91,30 @@ def test_auto_and_no_superpoints(tmp_path, scene_files, model_args, capsys):
         assert (tmp_path / mode / "room.npz").is_file()
 
 
+def _spanning(metres: float) -> np.ndarray:
+    """A small room stretched to span `metres` (a building in mm read as metres)."""
+    points = np.random.default_rng(0).uniform(0, 1, (2000, 6))
+    points[:, :3] *= metres
+    points[:, 3:] *= 255
+    return points
+
+
+def _random_ply() -> bytes:
+    header = "ply\nformat binary_little_endian 1.0\nelement vertex 1000\n"
+    header += "".join(f"property float {c}\n" for c in "xyz")
+    header += "".join(f"property uchar {c}\n" for c in ("red", "green", "blue")) + "end_header\n"
+    return header.encode() + np.random.default_rng(0).bytes(1000 * 15)
+
+
 def _write(tmp_path, name, data: bytes):
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / name
     path.write_bytes(data)
     return path
 
 
 def _bad(tmp_path, name, array):
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / name
     np.save(path, array)
     return path
@@ -99,12 +125,16 @@ def _bad(tmp_path, name, array):
     [
         (lambda d: _bad(d, "a.npy", np.zeros((10, 4))), [], r"\(N, 6\) xyz\+rgb or \(N, 3\)"),
         (lambda d: _bad(d, "b.npy", np.full((10, 6), np.nan)), [], "NaN or inf"),
-        (lambda d: _bad(d, "c.npy", np.zeros((0, 6))), [], "empty"),
+        (lambda d: _bad(d, "c.npy", np.zeros((0, 6))), [], "c.npy: the scene is empty"),
         (lambda d: _bad(d, "d.npy", np.zeros((10, 3))), [], "--no-color"),
         (lambda d: _bad(d, "e.npy", np.zeros((1_000_001, 6), np.float32)), [], "--max-points"),
         (lambda d: _write(d, "f.npy", b"\x93NUMPY garbage"), [], "cannot read .npy"),
         (lambda d: _write(d, "g.xyz", b"1 2 3"), [], "unsupported format"),
         (lambda d: d / "missing.npy", [], "no such file"),
+        (lambda d: d.mkdir() or d, [], "is a directory; give the scene files in it"),
+        (lambda d: _bad(d, "far.npy", _spanning(1e5)), [], "beyond the 21 km"),
+        (lambda d: _bad(d, "far.npy", _spanning(1e5)), [], "--units cm or mm"),
+        (lambda d: _write(d, "r.ply", _random_ply()), [], "r.ply: points contain NaN or inf"),
         (
             lambda d: _bad(d, "h.npy", np.zeros((10, 6))),
             ["--superpoints", "SPP"],
@@ -113,7 +143,7 @@ def _bad(tmp_path, name, array):
     ],
 )
 def test_bad_scenes(tmp_path, model_args, capsys, make, extra, message):
-    scene = make(tmp_path)
+    scene = make(tmp_path / "in")
     spp = tmp_path / "spp.npy"
     np.save(spp, np.zeros(9, np.int64))
     extra = [str(spp) if a == "SPP" else a for a in extra]
@@ -121,8 +151,8 @@ def test_bad_scenes(tmp_path, model_args, capsys, make, extra, message):
     rc, _, err = run_cli(["infer", scene, *model_args, *extra, "--out", out], capsys)
     assert rc == 2
     assert err.startswith("isbnet-trt: error:") and message.replace("\\", "") in err or pytest.fail(err)
-    assert "Traceback" not in err
-    assert not out.exists() or not any(out.iterdir())
+    assert len(err.strip().splitlines()) == 1  # no warning or traceback before it
+    assert not out.exists()  # nothing written, not even the directory
 
 
 @pytest.mark.parametrize(
@@ -135,6 +165,17 @@ def test_bad_scenes(tmp_path, model_args, capsys, make, extra, message):
             "backend 'tensorrt' is not installed",
         ),
         (["--ckpt", "CKPT", "--config", "CFG", "--out", "FILE/sub"], "cannot write to output directory"),
+        (["--ckpt", "TEXT"], "a_file.pth: not a PyTorch file"),
+        (["--ckpt", "CKPT", "--config", "CFG", "--device", "bogus"], "invalid device 'bogus'"),
+        (["--device", "bogus"], "invalid device 'bogus' (choose cpu, cuda or cuda:N)"),
+        (["--device", "cuda"], "--device cuda applies to the torch backend"),
+        (["--export", "FILE", "--device", "cuda:1"], "--device cuda:1 applies to the torch backend"),
+        (["--config", "CFG"], "--config describes the checkpoint given with --ckpt"),
+        (["--format", ""], "no output format given"),
+        (["--format", "npz,obj"], "unknown output format obj"),
+        (["--max-points", "0"], "argument --max-points: expected a positive integer, got 0"),
+        (["--max-points", "-5"], "argument --max-points: expected a positive integer, got -5"),
+        (["--nonsense"], "unrecognized arguments: --nonsense (see 'isbnet-trt infer --help')"),
     ],
 )
 def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, fixtures_dir, capsys, args, message):
@@ -147,7 +188,10 @@ def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, fixtures_dir
         "CFG": str(cfg),
         "FULLCFG": str(fixtures_dir / "official_configs" / "isbnet_scannetv2.yaml"),
         "FILE/sub": str(a_file / "sub"),
+        "FILE": str(a_file),
+        "TEXT": str(a_file.with_suffix(".pth")),
     }
+    a_file.with_suffix(".pth").write_text("not a checkpoint\n")
     args = [subs.get(a, a) for a in args]
     if "tensorrt" in args:
         try:
@@ -158,9 +202,13 @@ def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, fixtures_dir
             pass
     if "--out" not in args:
         args += ["--out", str(tmp_path / "out")]
-    rc, _, err = run_cli(["infer", scene_files[0], *args], capsys)
-    assert rc == 2 and message in err and "Traceback" not in err, err
+    try:
+        rc, _, err = run_cli(["infer", scene_files[0], *args], capsys)
+    except SystemExit as e:  # argparse's errors
+        rc, err = e.code, capsys.readouterr().err
+    assert rc == 2 and err.startswith("isbnet-trt: error: ") and message in err, err
     assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_of_every_command():
