@@ -43,7 +43,7 @@ BREAKDOWN_POINTS = 150_000
 TARGET_BACKEND = "onnxruntime"
 TARGET_SPEEDUP = 1.5  # vs the fastest correct PyTorch path, at BREAKDOWN_POINTS
 TARGET_FLOOR_RATIO = 3.0  # backbone time / backbone floor
-QUICK_LABEL = "VALIDATION RUN (--quick: 1 timed call, one size), not a measurement"
+QUICK_LABEL = bench.QUICK_LABEL
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,9 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out", type=Path, help="output folder (default benchmarks/results, --quick: .../validation)"
     )
     args = p.parse_args(argv)
-    if args.quick:
-        args.points, args.repeat, args.warmup = args.points or [30_000], 1, 1
-    args.points = args.points or list(bench.DEFAULT_SIZES)
+    bench.apply_quick(args)
     args.in_process = False
     bench.check_args(p, args)
     return args

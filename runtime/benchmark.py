@@ -428,11 +428,11 @@ def _run_one(spec: dict[str, Any], settings: BenchmarkSettings, log: Log) -> dic
         return run_worker(spec)
     work = Path(spec["work_dir"])
     spec_path = work / f"spec_{spec['backend']}.json"
-    spec_path.write_text(json.dumps(spec))
     out_path = work / f"result_{spec['backend']}.json"
     env = {**os.environ, "NUMBA_NUM_THREADS": str(spec["threads"]), "OMP_NUM_THREADS": str(spec["threads"])}
     cmd = [sys.executable, "-m", "isbnet_trt.runtime.benchmark_worker", str(spec_path)]
     problem = None
+    spec_path.write_text(json.dumps({**spec, "spawned_at": time.time()}))  # for its cold start
     try:
         proc = subprocess.run(cmd, env=env, timeout=settings.timeout_s, stdout=subprocess.DEVNULL)
         if proc.returncode < 0:
@@ -471,7 +471,9 @@ def _assemble(result: dict[str, Any], workers: dict[str, dict[str, Any]], work: 
     }
     for backend, worker in workers.items():
         result["setup"][backend] = {
-            k: worker.get(k) for k in ("status", "error", "setup_s", "threads") if worker.get(k) is not None
+            k: worker.get(k)
+            for k in ("status", "error", "setup_s", "cold_start_s", "threads")
+            if worker.get(k) is not None
         }
         for s in worker.get("scenes", []):
             row: dict[str, Any] = {"backend": backend, "n_points": s["n_points"], "status": s["status"]}
@@ -728,11 +730,12 @@ def speedup_lines(result: dict[str, Any]) -> list[str]:
 
 
 def setup_lines(result: dict[str, Any]) -> list[str]:
+    first = min((r["n_points"] for r in result["rows"]), default=None)
     lines = [
-        "## Setup and threads",
+        "## Setup, cold start and threads",
         "",
-        "| backend | build s | first call ms (per size) | threads |",
-        "| --- | ---: | --- | --- |",
+        f"| backend | build s | cold start s ({first or 0:,} points) | first call ms (per size) | threads |",
+        "| --- | ---: | ---: | --- | --- |",
     ]
     for b, s in result["setup"].items():
         firsts = [
@@ -742,7 +745,14 @@ def setup_lines(result: dict[str, Any]) -> list[str]:
         ]
         threads = ", ".join(f"{k}={v}" for k, v in (s.get("threads") or {}).items())
         build = f"{s['setup_s']:.1f}" if s.get("setup_s") is not None else f"failed: {s.get('error')}"
-        lines.append(f"| {b} | {build} | {' / '.join(firsts) or '-'} | {threads} |")
+        cold = f"{s['cold_start_s']:.1f}" if s.get("cold_start_s") is not None else "-"
+        lines.append(f"| {b} | {build} | {cold} | {' / '.join(firsts) or '-'} | {threads} |")
+    lines += [
+        "",
+        "Cold start: from starting the backend's process to the first result on the smallest room "
+        "(interpreter, imports, building the stages, first call with its one-off costs: numba's "
+        "cache loads, onnxruntime's first runs); `-` with --in-process. Build: the stages alone.",
+    ]
     if result.get("export"):
         lines += [
             "",
@@ -798,7 +808,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--ckpt", type=Path, help="official checkpoint (default: the bundled demo weights)")
     p.add_argument("--config", type=Path, help="its official YAML config (default: inferred)")
-    p.add_argument("--points", type=int, nargs="+", default=list(DEFAULT_SIZES), help="room sizes (points)")
+    p.add_argument(
+        "--points", type=int, nargs="+", help=f"room sizes (default {', '.join(map(str, DEFAULT_SIZES))})"
+    )
     p.add_argument("--seed", type=int, default=0, help="room generator seed (default 0)")
     p.add_argument(
         "--backends",
@@ -813,6 +825,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, default=3600, help="seconds per backend process (default 3600)")
     p.add_argument("--in-process", action="store_true", help="run every backend in this process")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="validation run: 30k points only (unless --points), 1 warm-up + 1 timed call; the report "
+        "says it is not a measurement",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -860,6 +878,18 @@ def settings_from_args(args: argparse.Namespace, label: str = "") -> BenchmarkSe
     )
 
 
+#: The title of a `--quick` report.
+QUICK_LABEL = "VALIDATION RUN (--quick: 1 timed call, one size), not a measurement"
+
+
+def apply_quick(args: argparse.Namespace) -> None:
+    """Fill the default sizes; `--quick`: 30k points unless sizes were given, 1 warm-up and 1
+    timed call."""
+    if args.quick:
+        args.repeat, args.warmup = 1, 1
+    args.points = args.points or ([30_000] if args.quick else list(DEFAULT_SIZES))
+
+
 def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.repeat < 1 or args.warmup < 0:
         p.error("--repeat must be >= 1 and --warmup >= 0")
@@ -876,8 +906,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """`isbnet-trt benchmark`: measure, print the markdown report, write it with `--out`."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    apply_quick(args)
     check_args(parser, args)
-    result = run_benchmark(settings_from_args(args))
+    result = run_benchmark(settings_from_args(args, label=QUICK_LABEL if args.quick else ""))
     print(render_markdown(result))
     if args.out:
         md, js = write_report(result, args.out, report_stem(result))

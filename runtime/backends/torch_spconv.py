@@ -21,6 +21,7 @@ spconv is imported lazily (`pip install 'isbnet-trt[spconv]'`).
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -47,6 +48,9 @@ def _import_spconv() -> Any:
         raise BackendError("the torch-spconv backend needs spconv 2.x (pip install 'isbnet-trt[spconv]')")
     import spconv.pytorch as spconv
 
+    # spconv asks torch.fx.is_fx_tracing() on every module call; torch >= 2.9 logs a deprecation
+    # line for it (on stderr, through `logging`, once per process) that is not ours to show.
+    logging.getLogger("torch.fx._symbolic_trace").setLevel(logging.ERROR)
     return spconv
 
 

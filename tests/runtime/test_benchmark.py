@@ -90,6 +90,10 @@ def test_worker_process(golden_ckpt, tmp_path):
     assert r["setup"]["torch"]["status"] == "ok", r["setup"]
     assert r["setup"]["torch"]["threads"]["torch"] == 1
     assert r["rows"][0]["status"] == "ok" and r["rows"][0]["match"]["same"]
+    # cold start: a new process to its first result, so more than building the stages
+    setup = r["setup"]["torch"]
+    assert setup["cold_start_s"] > setup["setup_s"] > 0
+    assert f"| {setup['cold_start_s']:.1f} |" in "\n".join(bench.setup_lines(r))
 
 
 def test_unknown_and_unavailable_backends():
@@ -262,6 +266,21 @@ def test_cli_arguments_are_checked(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--repeat", "0", "--ckpt", str(Path("x.pth")), "--config", "x.yaml"])
     assert "--repeat" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, points, repeat, warmup",
+    [
+        ([], list(bench.DEFAULT_SIZES), 10, 2),
+        (["--quick"], [30_000], 1, 1),
+        (["--quick", "--points", "5000", "8000"], [5000, 8000], 1, 1),
+        (["--points", "5000", "--repeat", "3"], [5000], 3, 2),
+    ],
+)
+def test_quick_mode(argv, points, repeat, warmup):
+    args = bench.build_parser().parse_args(argv)
+    bench.apply_quick(args)
+    assert (args.points, args.repeat, args.warmup) == (points, repeat, warmup)
 
 
 def test_isbnet_trt_benchmark_passes_options_through(capsys):
