@@ -39,6 +39,7 @@ import onnx
 import torch
 
 import isbnet_trt
+from isbnet_trt.export.cache import cache_entry, is_valid_export
 from isbnet_trt.export.custom_ops import DOMAIN, DOMAIN_VERSION, SCHEMAS
 from isbnet_trt.export.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, dim_ranges, read_manifest
 from isbnet_trt.export.onnx_export import DEFAULT_OPSET, MIN_OPSET, ExportError, export_stage
@@ -225,17 +226,9 @@ def export_cached(checkpoint: Path, config: str | Path | ModelConfig | None, cac
     cfg = config if isinstance(config, ModelConfig) or config is None else load_config(config)
     if cfg is None:
         cfg = resolve_config(checkpoint)
-    key_src = json.dumps(
-        [content_digest(read_state_dict(checkpoint)), cfg.to_dict(), FORMAT_VERSION, isbnet_trt.__version__],
-        sort_keys=True,
-    )
-    out_dir = Path(cache_root) / hashlib.sha256(key_src.encode()).hexdigest()[:20]
-    if (out_dir / MANIFEST_NAME).is_file():
-        try:
-            read_manifest(out_dir)
-            return out_dir
-        except IsbnetError:
-            pass  # stale or broken: export again
+    out_dir = cache_entry(checkpoint, cfg, cache_root)
+    if is_valid_export(out_dir):
+        return out_dir
     Path(cache_root).mkdir(parents=True, exist_ok=True)
     return export_checkpoint(checkpoint, out_dir, cfg, backends=("onnx",), log=lambda _: None)
 

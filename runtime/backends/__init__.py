@@ -73,6 +73,14 @@ def cache_dir() -> Path:
 def cached_export(checkpoint: str | Path, config: str | Path | ModelConfig) -> Path:
     """Export a checkpoint's ONNX stages once into the cache (keyed by weights, config and
     package version) and return the directory."""
+    from isbnet_trt.export.cache import cache_entry, is_valid_export
+    from isbnet_trt.isbnet.config import load_config
+
+    if not isinstance(config, ModelConfig):
+        config = load_config(config)
+    cached = cache_entry(Path(checkpoint), config, cache_dir() / "exports")
+    if is_valid_export(cached):  # without importing onnx and the exporter (cold start)
+        return cached
     from isbnet_trt.export.build import export_cached
 
     return export_cached(Path(checkpoint), config, cache_dir() / "exports")
