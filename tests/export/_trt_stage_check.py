@@ -10,9 +10,9 @@ lists what would stop or change the parse:
   value_info and ONNX shape inference); the contract test checks the plugins declare exactly
   those fields and types;
 * every standard op is in onnx-tensorrt's supported-operator tables of 10.1 and 10.15
-  (`export/onnx_tensorrt_ops.py`), with the table's restrictions that apply here (CumSum axis
-  and TopK K constant, no Scatter reduction) and no DOUBLE tensors (TensorRT demotes DOUBLE to
-  FLOAT, silently changing results);
+  (`export/onnx_tensorrt_ops.py`), with the table's restrictions that apply here (CumSum axis,
+  TopK K, Squeeze/Unsqueeze/Reduce axes constant, no Scatter reduction) and no DOUBLE tensors
+  (TensorRT demotes DOUBLE to FLOAT, silently changing results);
 * no `isbnet` function body is left, the default opset is one both tables cover (9-20), and
   every dynamic axis has a profile range in the manifest.
 """
@@ -28,7 +28,17 @@ from isbnet_trt.export.tensorrt_engines import _graphs, prepare_onnx, profile_sh
 from isbnet_trt.plugins.trt_plugins import ATTRIBUTE_TYPES, INPUT_TYPES, PLUGIN_NAMESPACE, PLUGIN_OUTPUTS
 
 _PARSER_ATTRS = {"plugin_namespace": "STRING", "plugin_version": "STRING", "aot": "INT"}
-_CONSTANT_INPUTS = {"CumSum": 1, "TopK": 1}  # input index that must be a build-time constant
+#: op -> (input index that must be a build-time constant, whether the input is required)
+_CONSTANT_INPUTS = {
+    "CumSum": (1, True),
+    "TopK": (1, True),
+    "Squeeze": (1, False),
+    "Unsqueeze": (1, False),
+    **{
+        f"Reduce{r}": (1, False)
+        for r in ("L1", "L2", "LogSum", "LogSumExp", "Max", "Mean", "Min", "Prod", "Sum", "SumSquare")
+    },
+}
 
 
 def _constants(graph: onnx.GraphProto) -> set[str]:
@@ -79,8 +89,9 @@ def stage_problems(model: onnx.ModelProto) -> list[str]:
                 continue
             if node.op_type not in SUPPORTED or node.op_type not in SUPPORTED_10_1:
                 problems.append(f"{where}: not in onnx-tensorrt's supported operators (10.1 and 10.15)")
-            k = _CONSTANT_INPUTS.get(node.op_type)
-            if k is not None and (len(node.input) <= k or node.input[k] not in constants):
+            k, required = _CONSTANT_INPUTS.get(node.op_type, (None, False))
+            present = k is not None and len(node.input) > k and node.input[k]
+            if k is not None and (required or present) and not (present and node.input[k] in constants):
                 problems.append(f"{where}: input {k} must be a build-time constant")
             if node.op_type.startswith("Scatter") and _reduction(node) != "none":
                 problems.append(f"{where}: reduction {_reduction(node)!r} is unsupported")

@@ -69,5 +69,8 @@ def test_the_check_finds_what_would_stop_the_parser():
     assert stage_problems(model(to_int, bq_int)) == [
         "node 'y' (isbnet::BallQuery): input 'xi' is INT32, plugin takes ('FLOAT',)"
     ]
+    squeeze = helper.make_node("Squeeze", ["x", "axes"], ["y"])  # axes from data
+    assert "input 1 must be a build-time constant" in stage_problems(model(squeeze))[0]
+    assert stage_problems(model(helper.make_node("Squeeze", ["x"], ["y"]))) == []  # no axes input
     scatter = helper.make_node("ScatterND", ["x", "x", "x"], ["y"], reduction="add")
     assert "reduction 'add'" in stage_problems(model(scatter))[0]
