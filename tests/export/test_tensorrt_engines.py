@@ -170,20 +170,11 @@ def test_build_engines_needs_tensorrt(tmp_path):
     assert engines["stage"].stat().st_size > 0
 
 
-@pytest.mark.slow
-def test_every_exported_stage_is_ready_for_the_parser(tmp_path, golden_ckpt):
-    """A real export (golden checkpoint): every stage has profile ranges for all its dynamic
-    axes and every isbnet:: node is annotated for its plugin. Stops short of TensorRT."""
-    from isbnet_trt.export.build import export_checkpoint
-
-    ckpt, cfg = golden_ckpt
-    out = export_checkpoint(
-        ckpt,
-        tmp_path / "export",
-        cfg,
-        backends=("onnx",),
-        log=lambda *_: None,
-    )
+def test_every_exported_stage_is_ready_for_the_parser(light_export):
+    """A real export (the session's export of the golden checkpoint): every stage has profile
+    ranges for all its dynamic axes and every isbnet:: node is annotated for its plugin. Stops
+    short of TensorRT (the full stage contract: test_trt_stage_contract.py)."""
+    out = light_export
     specs = read_manifest(out / "manifest.json")
     assert {s.name for s in specs} >= {"backbone", "aggregator"}
     for spec in specs:
