@@ -8,8 +8,8 @@ plugin:
 
 1. `register_plugins()` (NVIDIA's decorators validate our signatures and annotations);
 2. the parser's `loadFields`: one field per attribute the creator declares, INT -> 1-element
-   INT32, FLOAT -> 1-element FLOAT32, STRING -> CHAR; `create_plugin(..., STRICT_AOT)` (the
-   node's `aot=1`);
+   INT32, FLOAT -> 1-element FLOAT32, STRING -> CHAR with a trailing NUL; `create_plugin(...,
+   STRICT_AOT)` (the node's `aot=1`);
 3. output count, output types, output shapes for real stage shapes;
 4. the type/format combinations offered to the builder;
 5. the AOT launch parameters and scalar arguments for those shapes, and the kernel: its name is
@@ -83,7 +83,8 @@ def parser_fields(trt, creator, attrs: dict) -> list:
                 trt.PluginField(declared.name, np.array([value], np.float32), trt.PluginFieldType.FLOAT32)
             )
         else:
-            fields.append(trt.PluginField(declared.name, value.encode(), trt.PluginFieldType.CHAR))
+            # copyField(std::string) appends the C string's NUL
+            fields.append(trt.PluginField(declared.name, value.encode() + b"\0", trt.PluginFieldType.CHAR))
     return fields
 
 
