@@ -8,10 +8,12 @@
   (caching allocator), streams are PyTorch's: no cuda-python needed at run time.
 * Context memory: created with `ExecutionContextAllocationStrategy.USER_MANAGED` and sized per
   call to the actual input shapes (`update_device_memory_size_for_shapes`, then
-  `set_device_memory`), a PyTorch buffer grown when needed (`ContextMemory`). The default
-  (STATIC) allocates the profile maximum when the context is created: for the mask head's
-  maximum (192 queries x 1M superpoints x 32 channels) that is tens of GB, which would fail or
-  starve every other stage; ON_PROFILE_CHANGE would still allocate the profile maximum.
+  `set_device_memory`), from a PyTorch buffer grown when needed (`ContextMemory`,
+  `DeviceBuffer`) that all stages of a `TensorRTStages` share (they run one at a time: the
+  largest need is held, not the sum). The default (STATIC) allocates the profile maximum when
+  the context is created: for the mask head's maximum (192 queries x 1M superpoints x 32
+  channels) that is tens of GB, which would fail or starve every other stage; ON_PROFILE_CHANGE
+  would still allocate the profile maximum.
 * `TensorRTStages`: `Stages` over the engines of one export; the mapping of stage arguments to
   graph feeds and of graph outputs to stage results is the onnxruntime backend's (inherited),
   so both backends feed the graphs identically. Calls are serialised with a lock: an
@@ -54,6 +56,7 @@ __all__ = [
     "TensorRTEngine",
     "TensorRTStages",
     "ContextMemory",
+    "DeviceBuffer",
     "open_tensorrt_stages",
     "engine_cache_dir",
     "torch_dtype",
@@ -86,41 +89,60 @@ def torch_dtype(trt_dtype: Any) -> torch.dtype:
     return table[trt_dtype]
 
 
+class DeviceBuffer:
+    """A PyTorch byte buffer on one device that only grows, for execution-context memory.
+
+    One may serve several contexts whose calls never overlap (the stages of one
+    `TensorRTStages`, serialised by its lock): the memory held is then the largest need of any
+    stage, not the sum. `take(size, stream)`: the buffer's address, grown to `size` bytes if
+    needed (the caching allocator's blocks are 512-byte aligned, above CUDA's 256); a call on
+    another stream than the previous one first waits for that stream, whose enqueued work may
+    still use the buffer.
+    """
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.device = torch.device(device)
+        self.buffer: Tensor | None = None
+        self._stream: Any = None
+
+    @property
+    def nbytes(self) -> int:
+        return 0 if self.buffer is None else self.buffer.numel()
+
+    def take(self, size: int, stream: Any = None) -> int:
+        if stream is not None and self._stream is not None and stream != self._stream:
+            stream.wait_stream(self._stream)
+        self._stream = stream
+        if size and self.nbytes < size:
+            if self.buffer is not None and stream is not None:
+                self.buffer.record_stream(stream)  # freed only after work already enqueued on it
+            self.buffer = None  # released first, so the allocator may reuse its block
+            self.buffer = torch.empty(size, dtype=torch.uint8, device=self.device)
+        return self.buffer.data_ptr() if size else 0
+
+
 class ContextMemory:
     """The device memory of one USER_MANAGED execution context, sized to the current shapes.
 
     `bind(stream)`, after every input shape is set: asks the context for the size these shapes
-    need (`update_device_memory_size_for_shapes`), grows a PyTorch byte buffer when it is too
-    small (the caching allocator's blocks are 512-byte aligned, above CUDA's 256) and hands it
-    to the context (`set_device_memory`). The buffer is kept for the next call (calls of one
-    context are serialised by the caller); a call on another stream than the previous one first
-    waits for that stream, since the previous enqueue may still use the buffer.
+    need (`update_device_memory_size_for_shapes`), takes that much of a `DeviceBuffer` (its own,
+    or one shared with the other stages) and hands it to the context (`set_device_memory`).
     `last_bytes` / `peak_bytes`: what the last / largest call needed.
     """
 
-    def __init__(self, context: Any, device: torch.device) -> None:
+    def __init__(self, context: Any, device: torch.device | str, buffer: DeviceBuffer | None = None) -> None:
         self.context = context
-        self.device = torch.device(device)
-        self.buffer: Tensor | None = None
+        self.buffer = buffer if buffer is not None else DeviceBuffer(device)
         self.last_bytes = 0
         self.peak_bytes = 0
-        self._stream: Any = None
 
     def bind(self, stream: Any = None) -> int:
-        if stream is not None and self._stream is not None and stream != self._stream:
-            stream.wait_stream(self._stream)
-        self._stream = stream
         size = int(self.context.update_device_memory_size_for_shapes())
         if size < 0:
             raise BackendError(
                 "TensorRT could not size the execution context's memory for these input shapes"
             )
-        if size and (self.buffer is None or self.buffer.numel() < size):
-            if self.buffer is not None and stream is not None:
-                self.buffer.record_stream(stream)  # freed only after work already enqueued on it
-            self.buffer = None  # released first, so the allocator may reuse its block
-            self.buffer = torch.empty(size, dtype=torch.uint8, device=self.device)
-        self.context.set_device_memory(self.buffer.data_ptr() if size else 0, size)
+        self.context.set_device_memory(self.buffer.take(size, stream), size)
         self.last_bytes = size
         self.peak_bytes = max(self.peak_bytes, size)
         return size
@@ -129,7 +151,9 @@ class ContextMemory:
 class TensorRTEngine:
     """One serialized engine on one CUDA device, run on PyTorch tensors (see the module docstring)."""
 
-    def __init__(self, path: Path, device: torch.device | str = "cuda") -> None:
+    def __init__(
+        self, path: Path, device: torch.device | str = "cuda", memory: DeviceBuffer | None = None
+    ) -> None:
         trt = _trt()
         self.path = Path(path)
         self.device = torch.device(device)
@@ -145,7 +169,7 @@ class TensorRTEngine:
             self.context = self.engine.create_execution_context(strategy)
             if self.context is None:
                 raise BackendError(f"TensorRT could not create an execution context for {self.path.name}")
-        self.memory = ContextMemory(self.context, self.device)
+        self.memory = ContextMemory(self.context, self.device, memory)
         names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
         is_input = {n: self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT for n in names}
         self.inputs = [n for n in names if is_input[n]]
@@ -205,7 +229,10 @@ class TensorRTStages(OnnxRuntimeStages):
         missing = set(self.manifest.stages) - set(engines)
         if missing:
             raise BackendError(f"no TensorRT engine for stages {sorted(missing)}")
-        self.engines = {name: TensorRTEngine(engines[name], device) for name in self.manifest.stages}
+        self.memory = DeviceBuffer(device)  # one context buffer for all stages: they never overlap
+        self.engines = {
+            name: TensorRTEngine(engines[name], device, self.memory) for name in self.manifest.stages
+        }
         self._lock = threading.Lock()
 
     def _run(self, name: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
