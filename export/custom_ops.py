@@ -22,10 +22,7 @@ from torch import Tensor
 
 from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.sparse_conv import sparse_conv
-
-#: ONNX domain and version of the custom ops (the op specs' contract).
-DOMAIN = "isbnet"
-DOMAIN_VERSION = 1
+from isbnet_trt.plugins import DOMAIN, DOMAIN_VERSION
 
 
 # ---------------------------------------------------------------------------------- torch ops

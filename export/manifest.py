@@ -28,9 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from isbnet_trt.export.stages import TensorSpec
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One graph input or output: name, numpy dtype name, dims (int or symbolic name)."""
+
+    name: str
+    dtype: str
+    dims: tuple[int | str, ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, "dims": list(self.dims)}
+
 
 FORMAT = "isbnet-trt-export"
 FORMAT_VERSION = 2  # 2: the dynamic convolution left the decoders for the chunkable mask_head

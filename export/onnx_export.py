@@ -23,7 +23,8 @@ import torch
 
 from isbnet_trt.export.custom_ops import DOMAIN, DOMAIN_VERSION, translation_table
 from isbnet_trt.export.functions import all_bodies
-from isbnet_trt.export.stages import TensorSpec, stage_io, stage_module
+from isbnet_trt.export.manifest import TensorSpec
+from isbnet_trt.export.stages import stage_io, stage_module
 from isbnet_trt.isbnet.model import ISBNet
 
 #: Default ONNX opset of the exported graphs (the bodies need >= 17).

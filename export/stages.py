@@ -22,13 +22,12 @@ index outputs are identical. Stage I/O (names, dtypes, symbolic dims): `STAGE_IO
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from isbnet_trt.export.custom_ops import ExportGeometry
+from isbnet_trt.export.manifest import TensorSpec
 from isbnet_trt.isbnet.blocks import MLP, ResidualBlock, UBlock
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.model import ISBNet
@@ -330,18 +329,6 @@ class MaskHeadStage(nn.Module):
 
 
 # -------------------------------------------------------------------------------- I/O specs
-@dataclass(frozen=True)
-class TensorSpec:
-    """One graph input or output: name, numpy dtype name, dims (int or symbolic name)."""
-
-    name: str
-    dtype: str
-    dims: tuple[int | str, ...]
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype, "dims": list(self.dims)}
-
-
 def level_dim(level: int) -> str:
     """Symbolic voxel count of U-Net level `level` (level 0: the input voxels)."""
     return "n_voxels" if level == 0 else f"n_voxels_{level}"

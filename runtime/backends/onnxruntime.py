@@ -28,14 +28,13 @@ import onnxruntime as ort
 import torch
 from torch import Tensor
 
-from isbnet_trt.export.custom_ops import DOMAIN
 from isbnet_trt.export.manifest import Manifest, StageEntry, read_manifest
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
-from isbnet_trt.plugins import onnxruntime_ops
+from isbnet_trt.plugins import DOMAIN, onnxruntime_ops
 
 Kernels = Literal["auto", "fast", "bodies"]
 
