@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from isbnet_trt.runtime.cli import main
 
@@ -159,7 +161,7 @@ def test_bad_scenes(tmp_path, model_args, capsys, make, extra, message):
     "args, message",
     [
         (["--ckpt", "MISSING"], "checkpoint not found"),
-        (["--ckpt", "CKPT", "--config", "FULLCFG"], "does not match config 'isbnet_scannetv2'"),
+        (["--ckpt", "CKPT", "--config", "NARROWCFG"], "does not match config 'narrow'"),
         (
             ["--ckpt", "CKPT", "--config", "CFG", "--backend", "tensorrt"],
             "backend 'tensorrt' is not installed",
@@ -178,15 +180,18 @@ def test_bad_scenes(tmp_path, model_args, capsys, make, extra, message):
         (["--nonsense"], "unrecognized arguments: --nonsense (see 'isbnet-trt infer --help')"),
     ],
 )
-def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, fixtures_dir, capsys, args, message):
+def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, capsys, args, message):
     ckpt, cfg = golden_ckpt
+    doc = yaml.safe_load(Path(cfg).read_text())
+    doc["model"]["channels"] = 8  # a config the checkpoint cannot match
+    (tmp_path / "narrow.yaml").write_text(yaml.safe_dump(doc))
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
     subs = {
         "MISSING": str(tmp_path / "missing.pth"),
         "CKPT": str(ckpt),
         "CFG": str(cfg),
-        "FULLCFG": str(fixtures_dir / "official_configs" / "isbnet_scannetv2.yaml"),
+        "NARROWCFG": str(tmp_path / "narrow.yaml"),
         "FILE/sub": str(a_file / "sub"),
         "FILE": str(a_file),
         "TEXT": str(a_file.with_suffix(".pth")),
