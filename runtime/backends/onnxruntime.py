@@ -33,28 +33,10 @@ from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps
-from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
+from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, dynamic_conv_blocks
 from isbnet_trt.plugins import DOMAIN, onnxruntime_ops
 
 Kernels = Literal["auto", "fast", "bodies"]
-
-# Mask-head tiles: about this many (query, superpoint) pairs per call (~20 MB of intermediates
-# at D = 32; measured best among 128..125k-wide tiles at 300 queries x 125k voxels), and at
-# least MIN_SPP_TILE superpoints (a multiple of 64), so that few queries do not mean tiny calls.
-MASK_TILE_PAIRS = 160_000
-MIN_SPP_TILE = 512
-
-
-def spp_tiles(n_spp: int, n_queries: int) -> list[tuple[int, int]]:
-    """`(start, end)` superpoint tiles for the mask head: a multiple of 64 wide, the remainder
-    joined to the last tile (no tile of a few rows)."""
-    if n_spp == 0:
-        return []
-    tile = max(MIN_SPP_TILE, MASK_TILE_PAIRS // max(1, n_queries)) // 64 * 64
-    starts = list(range(0, n_spp, tile))
-    if len(starts) > 1 and n_spp - starts[-1] < tile:
-        starts.pop()
-    return list(zip(starts, [*starts[1:], n_spp], strict=True))
 
 
 class OnnxRuntimeStagesError(IsbnetError, RuntimeError):
@@ -172,20 +154,20 @@ class OnnxRuntimeStages:
     def _mask_logits(
         self, controllers: np.ndarray, locs: np.ndarray, boxes: np.ndarray, bb: BackboneOutputs
     ) -> np.ndarray:
-        """The mask head over every query, on tiles of superpoints (or voxels, without pooling)
-        whose `(k, tile, D)` intermediates stay cache-sized (faster than whole rows at 125k
-        voxels, and bounded memory). Each logit depends on its own query and superpoint only;
-        tiles of >= 64 rows gave the same logits as one call bit for bit, while tiles of a few
-        rows do not (onnxruntime's GEMM rounds differently for them), hence the tile sizes."""
+        """The mask head in the reference's blocks (`isbnet.model.dynamic_conv_blocks`): on the
+        CPU all queries over cache-sized tiles of superpoints (or voxels, without pooling), else
+        chunks of queries over whole rows; the same logits as one call, bounded memory."""
         feats, coords, spp_boxes = _np(bb.mask_features), _np(bb.spp_coords), _np(bb.spp_boxes)
         k, n_spp = len(controllers), len(feats)
         out = np.empty((k, n_spp), np.float32)
-        if k == 0:
-            return out
-        query = {"controllers": controllers, "query_locs": locs, "query_boxes": boxes}
-        for s, e in spp_tiles(n_spp, k):
-            part = {"mask_features": feats[s:e], "spp_coords": coords[s:e], "spp_boxes": spp_boxes[s:e]}
-            out[:, s:e] = self._run("mask_head", {**query, **part})[0]
+        on_cpu = self.providers[0] == "CPUExecutionProvider"
+        chunk, tiles = dynamic_conv_blocks(k, n_spp, feats.shape[1], on_cpu)
+        for q in range(0, k, chunk):
+            query = {"controllers": controllers[q : q + chunk], "query_locs": locs[q : q + chunk],
+                     "query_boxes": boxes[q : q + chunk]}  # fmt: skip
+            for s, e in tiles:
+                part = {"mask_features": feats[s:e], "spp_coords": coords[s:e], "spp_boxes": spp_boxes[s:e]}
+                out[q : q + chunk, s:e] = self._run("mask_head", {**query, **part})[0]
         return out
 
     def _decoder_for(self, n_sample: int, n_cand: int) -> str:
