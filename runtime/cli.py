@@ -112,9 +112,10 @@ def _add_scene_args(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FILE|auto|none",
         help="superpoint ids: a file (.npy/.npz/.pth, one scene only), 'auto' (computed from the points), "
-        "or 'none' (every 2 cm voxel is one); default: the scene file's own (for an official "
-        "*_inst_nostuff.pth: <root>/superpoints/<scan>.pth, as the official loaders), else 'auto' "
-        "('none' for an official .pth)",
+        "or 'none' (every 2 cm voxel is one: 3-5x slower at 150k points, see docs/runtime.md); "
+        "default: the scene file's own (for an official *_inst_nostuff.pth: "
+        "<root>/superpoints/<scan>.pth, as the official loaders), else 'auto' ('none' for an "
+        "official .pth)",
     )
     g.add_argument("--up-axis", choices=("z", "y"), default="z", help="the scene's up axis (default z)")
     g.add_argument(
