@@ -141,7 +141,11 @@ def _read_ply(path: Path) -> Scene:
     )
     if colour is not None:
         cols += [v[c] for c in colour]
-    return Scene(scene_name(path), _as_points(path, np.stack([np.asarray(c, np.float64) for c in cols], 1)))
+    # float32 coordinates stay float32 (exact for 8-bit colours too): what the file could hold
+    # is what later checks judge (a far-from-origin float32 scan warns)
+    single = all(v[c].dtype == np.float32 for c in "xyz")
+    dtype = np.float32 if single else np.float64
+    return Scene(scene_name(path), _as_points(path, np.stack([np.asarray(c, dtype) for c in cols], 1)))
 
 
 def _torch_load_arrays(path: Path) -> object:

@@ -64,6 +64,7 @@ def to_model_frame(points: np.ndarray, opts: SceneOptions, voxel_scale: float = 
     extents and colours, refuses a scene too large for the voxel grid (`voxel_scale` voxels per
     metre, the config's `data_scale`)."""
     points = np.asarray(points)
+    given_float32 = points.dtype == np.float32  # (before colour is added in float64)
     if points.ndim == 2 and points.shape[1] == 3:
         if not opts.no_color:
             raise SceneOptionError(
@@ -77,7 +78,7 @@ def to_model_frame(points: np.ndarray, opts: SceneOptions, voxel_scale: float = 
         out[:, 1], out[:, 2] = -out[:, 2].copy(), out[:, 1].copy()
     check_extent(out[:, :3], voxel_scale)
     _warn_if_suspicious(out[:, :3])
-    if points.dtype == np.float32:
+    if given_float32:
         _warn_if_float32_coarse(points[:, :3], UNIT_SCALE[opts.units])
     if not opts.no_color:
         _warn_if_colour_range_odd(out[:, 3:6])

@@ -31,6 +31,7 @@ def test_ply_roundtrip(tmp_path, room):
     PlyData([PlyElement.describe(v, "vertex")]).write(str(path))
     s = load_scene(path)
     np.testing.assert_allclose(s.points, room.points, atol=1e-6)
+    assert s.points.dtype == np.float32  # float32 coordinates stay so (their precision is judged later)
 
 
 def test_xyz_only_ply(tmp_path):

@@ -69,6 +69,8 @@ def test_far_float32_coordinates_warn(room):
     far[:, :2] += np.float32(1e6)
     with pytest.warns(UserWarning, match=r"float32 coordinates reach 1,000,0\d\d m.*6\.2 cm apart"):
         to_model_frame(far, SceneOptions())
+    with pytest.warns(UserWarning, match="float32 coordinates reach"):  # xyz only, grey added
+        to_model_frame(far[:, :3], SceneOptions(no_color=True))
     with warnings.catch_warnings():  # the same scene in float64, or float32 near the origin: fine
         warnings.simplefilter("error")
         to_model_frame(far.astype(np.float64), SceneOptions())
