@@ -59,7 +59,8 @@ def check_points(
         raise SceneError(f"points must be a float array, got dtype {points.dtype}")
     if len(points) < MIN_POINTS:
         raise SceneError("the scene is empty (0 points)")
-    points = points.astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN warns when widened: reported below
+        points = points.astype(np.float64)
     bad = ~np.isfinite(points)
     if bad.any():
         rows = np.flatnonzero(bad.any(1))
