@@ -43,7 +43,6 @@ BREAKDOWN_POINTS = 150_000
 TARGET_BACKEND = "onnxruntime"
 TARGET_SPEEDUP = 1.5  # vs the fastest correct PyTorch path, at BREAKDOWN_POINTS
 TARGET_FLOOR_RATIO = 3.0  # backbone time / backbone floor
-QUICK_LABEL = bench.QUICK_LABEL
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -315,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    settings = bench.settings_from_args(args, label=QUICK_LABEL if args.quick else "")
+    settings = bench.settings_from_args(args, label=bench.QUICK_LABEL if args.quick else "")
     result = bench.run_benchmark(settings)
     if any(r["backend"] == bench.REFERENCE and r["status"] == "ok" for r in result["rows"]):
         print("measuring the machine's GEMM throughput and bandwidth (cost model)", file=sys.stderr)

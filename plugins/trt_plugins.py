@@ -26,7 +26,7 @@ array; so `n_sample` and `radius` are declared `numpy.typing.NDArray[np.int32 | 
 running minima (an AOT plugin launches one kernel and has no workspace). The exported ONNX node
 has one output; since onnx-tensorrt 10.6 `parseNode` requires a node to name exactly as many
 outputs as its layer has, so `export.tensorrt_engines.prepare_onnx` gives the node a second,
-unused output (`FPS_EXTRA_OUTPUTS`).
+unused output (named `<indices output>` + `tensorrt_engines.FPS_SCRATCH_SUFFIX`).
 
 Docs followed (TensorRT 10 Python API):
 https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/python-api/infer/tensorrt.plugin/trt_plugin_register.html,

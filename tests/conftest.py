@@ -4,10 +4,11 @@ checkpoint and golden case) and small helpers."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("ISBNET_SHARED", REPO_ROOT.parent / "shared"))
@@ -83,3 +84,13 @@ def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, Pat
         return done[key]
 
     return export
+
+
+@pytest.fixture()
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread for the test: on a busy 2-core machine OpenMP barriers make tiny ops
+    take milliseconds with 2 threads (results do not depend on the thread count)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

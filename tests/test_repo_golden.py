@@ -71,12 +71,8 @@ def scene(golden, demo_model):
 
 
 @pytest.fixture(autouse=True)
-def _torch_one_thread():
+def _torch_one_thread(one_torch_thread: None) -> None:
     """As the reference was made (results do not depend on it; tiny ops are faster on one)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def run(stages, scene, cfg) -> tuple[dict, Instances]:  # noqa: ANN001

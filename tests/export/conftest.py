@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,10 +44,5 @@ def narrow_ckpt(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(autouse=True)
-def _torch_one_thread() -> Iterator[None]:
-    """The torch reference on one thread: on a busy 2-core machine OpenMP barriers make tiny
-    ops take milliseconds with 2 threads (results do not depend on the thread count)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _torch_one_thread(one_torch_thread: None) -> None:
+    """Every export test with torch on one thread (`one_torch_thread`)."""

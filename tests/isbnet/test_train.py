@@ -39,12 +39,8 @@ from isbnet_trt.isbnet.train_forward import forward_train, set_train_mode, train
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def one_thread(one_torch_thread: None) -> None:
     """One torch thread: the CPUs are shared, and oversubscribed OpenMP threads crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
