@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from isbnet_trt.isbnet import demo, synthetic_c
-from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
-from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
-from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
-from isbnet_trt.isbnet.train_data import drop_in_holes, room_with_superpoints, second_generator_room
+from isbnet_trt.isbnet import demo
 from isbnet_trt.runtime.pipeline import Pipeline
+from isbnet_trt.training import synthetic_c
+from isbnet_trt.training.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
+from isbnet_trt.training.synthetic import SyntheticScene, generate_room
+from isbnet_trt.training.train import TEST_SEEDS, eval_rooms
+from isbnet_trt.training.train_data import drop_in_holes, room_with_superpoints, second_generator_room
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -900,8 +900,8 @@ def run(args: argparse.Namespace, save: Callable[[Report], Any] | None = None) -
     import torch
 
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
     from isbnet_trt.plugins.cuda_driver import device_kernels
+    from isbnet_trt.training.synthetic import generate_room
 
     kern = device_kernels(torch.device(args.device).index or 0)
     report.environment["kernel_compiler"] = f"{kern.compiler} -> sm_{kern.arch} cubin"

@@ -90,7 +90,7 @@ def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
     backends against the GPU's floor, measured when one of them ran)."""
     from isbnet_trt.isbnet.config import load_config
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     cfg = load_config(result["model"]["config"])
     model = cm.structure_model(cfg)

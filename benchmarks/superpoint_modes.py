@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 from isbnet_trt.isbnet import demo
-from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
-from isbnet_trt.isbnet.synthetic import generate_room
-from isbnet_trt.isbnet.train import TEST_SEEDS, eval_rooms
 from isbnet_trt.runtime.pipeline import Pipeline
 from isbnet_trt.runtime.scene_prep import SceneOptions
+from isbnet_trt.training.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
+from isbnet_trt.training.synthetic import generate_room
+from isbnet_trt.training.train import TEST_SEEDS, eval_rooms
 
 MODES = ("true", "auto", "none", "no-color")
 RESULTS = Path(__file__).parent / "results"

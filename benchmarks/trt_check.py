@@ -231,10 +231,10 @@ def run(args: argparse.Namespace, log_path: Path) -> gc.Report:
 
     from isbnet_trt.export.build import export_model
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
     from isbnet_trt.plugins.trt_plugins import plugin_arch, register_plugins
     from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
     from isbnet_trt.runtime.backends.tensorrt import TensorRTStages
+    from isbnet_trt.training.synthetic import generate_room
 
     report.environment["tensorrt"] = trt.__version__
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="trt_check."))

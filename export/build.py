@@ -39,6 +39,7 @@ import onnx
 import torch
 
 import isbnet_trt
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.export.cache import cache_entry, is_valid_export
 from isbnet_trt.export.custom_ops import DOMAIN, DOMAIN_VERSION, SCHEMAS
 from isbnet_trt.export.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, dim_ranges, read_manifest
@@ -46,7 +47,6 @@ from isbnet_trt.export.onnx_export import DEFAULT_OPSET, MIN_OPSET, ExportError,
 from isbnet_trt.export.stages import decoder_name, stage_io
 from isbnet_trt.isbnet.checkpoint import build_model, content_digest, read_state_dict, resolve_config
 from isbnet_trt.isbnet.config import ModelConfig, load_config
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.model import ISBNet
 
 BACKENDS = ("onnx", "tensorrt")

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 import isbnet_trt
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.export.manifest import FORMAT_VERSION, MANIFEST_NAME, read_manifest
 from isbnet_trt.isbnet.checkpoint import content_digest, read_state_dict
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 
 
 def cache_entry(checkpoint: Path, cfg: ModelConfig, cache_root: Path) -> Path:

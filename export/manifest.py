@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 
 
 @dataclass(frozen=True)

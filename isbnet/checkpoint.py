@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig, load_config
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.model import ISBNet
 
 

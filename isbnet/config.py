@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.scannet200 import SCANNET200_INSTANCE_CLASSES
 
 SCANNET_CLASSES = (

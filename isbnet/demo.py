@@ -1,6 +1,6 @@
 """The shipped demo model: a small ISBNet trained on synthetic rooms (see `data/MODEL_CARD.md`).
 
-Not trained on ScanNet: it segments rooms like those of `isbnet.synthetic`, and is meant for
+Not trained on ScanNet: it segments rooms like those of `training.synthetic`, and is meant for
 demos, tests and runtime checks where the official weights cannot be downloaded.
 """
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.voxelize import Voxels, voxel_mean, voxelize

@@ -295,7 +295,7 @@ def _parallel_backend(info: str) -> str:
 # ------------------------------------------------------------------------------ the run
 def write_scenes(sizes: Sequence[int], seed: int, work_dir: Path) -> list[dict[str, Any]]:
     """Generate the rooms (one seed, every size) into `work_dir`; their descriptions."""
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     scenes = []
     for n in sizes:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import SCANNET_BENCHMARK_IDS, ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.scannet200 import SCANNET200_BENCHMARK_IDS
 from isbnet_trt.runtime.pipeline import Prediction
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.errors import IsbnetError
 
 SUPPORTED = (".npy", ".npz", ".ply", ".pth")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.preprocess import check_points
 
 UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}

@@ -27,7 +27,7 @@ graph segmentation) on a point graph instead of the mesh graph, and with colour 
    goes to the most similar adjacent segment.
 8. Map voxels back to points; ids are renumbered 0..S-1.
 
-Defaults were tuned on generated rooms (`isbnet.synthetic`, seeds 0-7, 150k points); quality and
+Defaults were tuned on generated rooms (`training.synthetic`, seeds 0-7, 150k points); quality and
 timings on other rooms are in `docs/superpoints.md`. Everything is deterministic: sorts are stable
 and the loops are sequential.
 """

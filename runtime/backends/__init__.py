@@ -15,8 +15,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.inference import Stages
 
 BACKENDS = ("torch", "onnxruntime", "tensorrt")

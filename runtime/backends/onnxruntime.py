@@ -28,10 +28,10 @@ import onnxruntime as ort
 import torch
 from torch import Tensor
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.export.manifest import Manifest, StageEntry, read_manifest
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.errors import IsbnetError
 from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, dynamic_conv_blocks
 from isbnet_trt.plugins import DOMAIN, onnxruntime_ops

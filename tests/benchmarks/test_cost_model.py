@@ -12,7 +12,7 @@ import torch
 from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.sparse_conv import Conv1x1, KernelPairs, SparseConv3d, SparseInverseConv3d, SubMConv3d
-from isbnet_trt.isbnet.synthetic import generate_room
+from isbnet_trt.training.synthetic import generate_room
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 

@@ -96,7 +96,7 @@ def _cpu_stand_ins(monkeypatch):
 def test_harness_logic_with_cpu_stand_ins(gc):
     from isbnet_trt.isbnet.config import ModelConfig
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     room = generate_room(3000, seed=1)
     scene = prepare_scene(room.points, room.superpoints, ModelConfig())
@@ -121,7 +121,7 @@ def test_pipeline_harness_on_the_cpu(gc, golden_dir, fixtures_dir):
     """check_pipeline's bookkeeping (traces, matching, verdict) with DeviceStages on the CPU,
     where it runs the reference ops; timing (CUDA-only) is skipped."""
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     args = gc.parse_args(["--skip-timing", "--shared", str(fixtures_dir.parent)])
     model, source = gc.load_model_and_cfg(args)
@@ -148,7 +148,7 @@ def test_unet_vs_spconv_harness_on_the_cpu(gc):
     from isbnet_trt.isbnet.config import ModelConfig
     from isbnet_trt.isbnet.model import ISBNet
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     torch.manual_seed(0)
     cfg = ModelConfig(channels=8, num_blocks=3)

@@ -51,7 +51,7 @@ def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def make_room() -> dict[str, np.ndarray]:
-    from isbnet_trt.isbnet.synthetic import generate_room
+    from isbnet_trt.training.synthetic import generate_room
 
     room = generate_room(N_POINTS, seed=SEED)
     meta = {"generator": "isbnet.synthetic.generate_room", "n_points": N_POINTS, "seed": SEED}

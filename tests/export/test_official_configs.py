@@ -18,9 +18,9 @@ from isbnet_trt.isbnet.compare import match_instances
 from isbnet_trt.isbnet.config import load_config
 from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.plugins import onnxruntime_ops
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
+from isbnet_trt.training.synthetic import generate_room
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _parity import isolated_stage_errors  # noqa: E402

@@ -14,9 +14,9 @@ import torch
 from isbnet_trt.isbnet.compare import match_instances
 from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.plugins import onnxruntime_ops
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages, OnnxRuntimeStagesError
+from isbnet_trt.training.synthetic import generate_room
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _parity import same_instances, stage_errors  # noqa: E402

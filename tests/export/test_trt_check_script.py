@@ -17,8 +17,8 @@ import trt_check  # noqa: E402
 from isbnet_trt.isbnet.checkpoint import load_model  # noqa: E402
 from isbnet_trt.isbnet.config import load_config  # noqa: E402
 from isbnet_trt.isbnet.preprocess import prepare_scene  # noqa: E402
-from isbnet_trt.isbnet.synthetic import generate_room  # noqa: E402
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages  # noqa: E402
+from isbnet_trt.training.synthetic import generate_room  # noqa: E402
 
 
 def test_comparison_and_report_with_onnxruntime_on_both_sides(light_export, golden_ckpt, tmp_path):

@@ -10,7 +10,7 @@ from isbnet_trt.isbnet.checkpoint import build_model, load_model
 from isbnet_trt.isbnet.config import load_config
 from isbnet_trt.isbnet.inference import coverage_columns, predict
 from isbnet_trt.isbnet.preprocess import SceneError
-from isbnet_trt.isbnet.synthetic import generate_room
+from isbnet_trt.training.synthetic import generate_room
 
 
 @pytest.fixture(scope="module")

@@ -122,8 +122,8 @@ def test_raw_points_are_prepared_as_the_dataset_script_stores_them(fixtures_dir,
     storage for S3DIS and STPLS3D."""
     from isbnet_trt.isbnet.config import load_config
     from isbnet_trt.isbnet.preprocess import prepare_scene
-    from isbnet_trt.isbnet.synthetic import generate_room
     from isbnet_trt.runtime.torch_preprocess import scene_differences
+    from isbnet_trt.training.synthetic import generate_room
 
     cfg = load_config(fixtures_dir / "official_configs" / config)
     assert cfg.dataset_name == dataset

@@ -9,8 +9,8 @@ import pytest
 from isbnet_trt.isbnet import kernel_map as reference
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.plugins.cpu import kernel_map as fast
+from isbnet_trt.training.synthetic import generate_room
 
 
 def _random_voxels(n: int, seed: int, box: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet.synthetic import generate_room
+from isbnet_trt.training.synthetic import generate_room
 
 
 @pytest.fixture(scope="session")

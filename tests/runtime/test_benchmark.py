@@ -21,7 +21,6 @@ import torch
 from isbnet_trt.isbnet.aggregator import ReferenceGeometry
 from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.runtime import benchmark as bench
 from isbnet_trt.runtime.benchmark_worker import (
     instances_digest,
@@ -29,6 +28,7 @@ from isbnet_trt.runtime.benchmark_worker import (
     peak_memory,
     save_instances,
 )
+from isbnet_trt.training.synthetic import generate_room
 
 TINY = 3_000
 

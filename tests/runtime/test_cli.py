@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from isbnet_trt.runtime.cli import main
+from isbnet_trt.cli import main
 
 
 @pytest.fixture()
@@ -219,6 +219,6 @@ def test_bad_models_and_outputs(tmp_path, scene_files, golden_ckpt, capsys, args
 def test_help_of_every_command():
     for cmd in ([], ["infer"], ["demo"], ["eval"]):
         res = subprocess.run(
-            [sys.executable, "-m", "isbnet_trt.runtime.cli", *cmd, "--help"], capture_output=True, text=True
+            [sys.executable, "-m", "isbnet_trt.cli", *cmd, "--help"], capture_output=True, text=True
         )
         assert res.returncode == 0 and "usage: isbnet-trt" in res.stdout

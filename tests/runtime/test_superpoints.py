@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet.synthetic import generate_room
 from isbnet_trt.runtime.superpoints import SuperpointParams, compute_superpoints, superpoint_quality
+from isbnet_trt.training.synthetic import generate_room
 
 # Measured on 20 generated rooms at 150k points (docs/superpoints.md): purity >= 0.996 and IoU upper
 # bound >= 0.98 on every room. The thresholds leave room for small numeric changes but catch any real

@@ -15,7 +15,7 @@ Everything is drawn from one ``numpy.random.Generator(PCG64(seed))`` in a fixed 
 bit-identical arrays in every run and process.
 
 Command line:
-``python -m isbnet_trt.isbnet.synthetic --seed 0 --points 150000 --out room.npz --png room.png``.
+``python -m isbnet_trt.training.synthetic --seed 0 --points 150000 --out room.npz --png room.png``.
 """
 
 from __future__ import annotations
@@ -1411,7 +1411,7 @@ def plot_top_view(scene: SyntheticScene, path: str | Path) -> None:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m isbnet_trt.isbnet.synthetic", description="Generate a synthetic ScanNet-like room."
+        prog="python -m isbnet_trt.training.synthetic", description="Generate a synthetic ScanNet-like room."
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--points", type=int, default=150_000, help="number of points (default 150000)")

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from isbnet_trt.isbnet.targets import IGNORE, SuperpointTargets
+from isbnet_trt.training.targets import IGNORE, SuperpointTargets
 
 LOSS_WEIGHTS = MappingProxyType(
     {"dice_loss": 1.0, "bce_loss": 1.0, "cls_loss": 0.5, "iou_loss": 0.5, "box_loss": 0.5, "giou_loss": 0.5}

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet.evaluation import (
+from isbnet_trt.training.evaluation import (
     IOU_THRESHOLDS,
     EvalResult,
     InstanceEvaluator,

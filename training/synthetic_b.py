@@ -1,6 +1,6 @@
 """The project's second synthetic indoor-room generator (ScanNetV2 20-class labels).
 
-Written independently of `isbnet.synthetic` (without reading it), as another team would write
+Written independently of `training.synthetic` (without reading it), as another team would write
 one: other room types, object shapes, sizes and palettes. It estimates how the demo weights
 generalise to rooms they were not designed on (`benchmarks/demo_robustness.py`) and can be mixed
 into training (`isbnet.train --second-generator-prob`). It has no superpoints of its own: users'
@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from isbnet_trt.isbnet.synthetic import CLASS_NAMES
+from isbnet_trt.training.synthetic import CLASS_NAMES
 
 WALL, FLOOR, CABINET, BED, CHAIR, SOFA, TABLE, DOOR, WINDOW, BOOKSHELF = range(10)
 PICTURE, COUNTER, DESK, CURTAIN, FRIDGE, SHOWER, TOILET, SINK, BATHTUB, OTHER = range(10, 20)

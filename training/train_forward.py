@@ -23,16 +23,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from isbnet_trt.isbnet.aggregator import ReferenceGeometry
-from isbnet_trt.isbnet.criterion import (
+from isbnet_trt.isbnet.model import ISBNet, segment_mean
+from isbnet_trt.training.criterion import (
     PW_COEF_JOINT,
     PointTargets,
     QueryOutputs,
     point_wise_losses,
     query_losses,
 )
-from isbnet_trt.isbnet.model import ISBNet, segment_mean
-from isbnet_trt.isbnet.train_backbone import backbone_features
-from isbnet_trt.isbnet.train_data import TrainScene
+from isbnet_trt.training.train_backbone import backbone_features
+from isbnet_trt.training.train_data import TrainScene
 
 Stage = Literal["backbone", "instance", "joint"]
 STAGES: tuple[Stage, ...] = ("backbone", "instance", "joint")

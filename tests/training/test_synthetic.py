@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet.synthetic import (
+from isbnet_trt.training.synthetic import (
     CLASS_NAMES,
     IGNORE_INSTANCE,
     SyntheticScene,
@@ -43,7 +43,7 @@ def test_deterministic_in_process() -> None:
 
 def test_deterministic_across_processes() -> None:
     code = (
-        "import hashlib; from isbnet_trt.isbnet.synthetic import generate_room\n"
+        "import hashlib; from isbnet_trt.training.synthetic import generate_room\n"
         "s = generate_room(20000, seed=5); h = hashlib.sha256()\n"
         "for a in (s.points, s.superpoints, s.semantic_labels, s.instance_labels): h.update(a.tobytes())\n"
         "print(h.hexdigest())"

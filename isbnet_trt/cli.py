@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from isbnet_trt import __version__
-from isbnet_trt.isbnet.errors import IsbnetError
+from isbnet_trt.errors import IsbnetError
 
 EXIT_USAGE = 2
 
@@ -313,10 +313,10 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from isbnet_trt.isbnet import demo
-    from isbnet_trt.isbnet.synthetic import generate_room
     from isbnet_trt.runtime.outputs import PNG_MIN_SCORE, check_output_dir
     from isbnet_trt.runtime.pipeline import Pipeline
     from isbnet_trt.runtime.scene_io import Scene
+    from isbnet_trt.training.synthetic import generate_room
 
     out_dir = check_output_dir(args.out)
     t = time.perf_counter()
@@ -367,9 +367,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from isbnet_trt.isbnet.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
-    from isbnet_trt.isbnet.synthetic import generate_room
     from isbnet_trt.runtime.scene_io import Scene, load_scene
+    from isbnet_trt.training.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
+    from isbnet_trt.training.synthetic import generate_room
 
     if not args.scenes and args.generated <= 0:
         raise _UsageError("nothing to evaluate: give labelled scenes or --generated N")
@@ -428,7 +428,7 @@ def _run_benchmark(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from isbnet_trt.isbnet.train import main as train_main
+    from isbnet_trt.training.train import main as train_main
 
     return train_main(args.rest)
 

@@ -14,10 +14,10 @@ the optimizer state and the position in the schedule.
 
 Examples::
 
-    python -m isbnet_trt.isbnet.train --config isbnet/data/demo.yaml --work-dir runs/demo \\
+    python -m isbnet_trt.training.train --config isbnet/data/demo.yaml --work-dir runs/demo \\
         --backbone-steps 1500 --instance-steps 4000
-    python -m isbnet_trt.isbnet.train --config isbnet/data/demo.yaml --work-dir runs/demo --resume ...
-    python -m isbnet_trt.isbnet.train --eval runs/demo/latest.pth --config isbnet/data/demo.yaml
+    python -m isbnet_trt.training.train --config isbnet/data/demo.yaml --work-dir runs/demo --resume ...
+    python -m isbnet_trt.training.train --eval runs/demo/latest.pth --config isbnet/data/demo.yaml
 """
 
 from __future__ import annotations
@@ -37,17 +37,23 @@ import torch
 
 from isbnet_trt.isbnet.checkpoint import build_model, read_state_dict, save_checkpoint
 from isbnet_trt.isbnet.config import SCANNET_CLASSES, ModelConfig, load_config
-from isbnet_trt.isbnet.evaluation import (
+from isbnet_trt.isbnet.inference import predict
+from isbnet_trt.isbnet.model import ISBNet
+from isbnet_trt.training.evaluation import (
     EvalResult,
     InstanceEvaluator,
     InstanceGroundTruth,
     InstancePrediction,
 )
-from isbnet_trt.isbnet.inference import predict
-from isbnet_trt.isbnet.model import ISBNet
-from isbnet_trt.isbnet.synthetic import generate_room
-from isbnet_trt.isbnet.train_data import AugmentOptions, RoomDistribution, make_train_scene, sample_room
-from isbnet_trt.isbnet.train_forward import STAGES, Stage, forward_train, set_train_mode, trainable_parameters
+from isbnet_trt.training.synthetic import generate_room
+from isbnet_trt.training.train_data import AugmentOptions, RoomDistribution, make_train_scene, sample_room
+from isbnet_trt.training.train_forward import (
+    STAGES,
+    Stage,
+    forward_train,
+    set_train_mode,
+    trainable_parameters,
+)
 
 # Held-out rooms (training rooms have generator seeds >= RoomDistribution.min_seed = 1e6).
 TEST_SEEDS = tuple(range(500, 520))  # the 20 rooms of the reported metrics
@@ -265,7 +271,7 @@ def _log(msg: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m isbnet_trt.isbnet.train",
+        prog="python -m isbnet_trt.training.train",
         description="Train ISBNet on synthetic rooms (official losses and recipe), or evaluate a checkpoint.",
     )
     p.add_argument("--config", required=True, help="official-format model YAML (e.g. isbnet/data/demo.yaml)")

@@ -1,6 +1,6 @@
 """The project's third synthetic room generator: rooms that imitate ScanNet-style RGB-D scans.
 
-Written independently of `isbnet.synthetic` and `isbnet.synthetic_b` (without reading them) and
+Written independently of `training.synthetic` and `isbnet.synthetic_b` (without reading them) and
 never used in training: `benchmarks/demo_robustness.py` evaluates the demo weights on its rooms
 as a held-out estimate of how they do on a generator they were not trained on.
 
@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from isbnet_trt.isbnet.synthetic import CLASS_ID, CLASS_NAMES
+from isbnet_trt.training.synthetic import CLASS_ID, CLASS_NAMES
 
 C = CLASS_ID  # class name -> ScanNetV2 20-class index
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet import synthetic_b, synthetic_c
-from isbnet_trt.isbnet.train_data import RoomDistribution, sample_room
+from isbnet_trt.training import synthetic_b, synthetic_c
+from isbnet_trt.training.train_data import RoomDistribution, sample_room
 
 
 @pytest.mark.parametrize("generator", [synthetic_b, synthetic_c])

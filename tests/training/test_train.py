@@ -12,7 +12,10 @@ import yaml
 from isbnet_trt.isbnet import demo
 from isbnet_trt.isbnet.checkpoint import load_model, read_state_dict
 from isbnet_trt.isbnet.config import ModelConfig, load_config
-from isbnet_trt.isbnet.criterion import (
+from isbnet_trt.isbnet.inference import predict
+from isbnet_trt.isbnet.model import ISBNet
+from isbnet_trt.isbnet.preprocess import prepare_scene
+from isbnet_trt.training.criterion import (
     PointTargets,
     QueryOutputs,
     box_iou_giou,
@@ -21,21 +24,18 @@ from isbnet_trt.isbnet.criterion import (
     point_wise_losses,
     query_losses,
 )
-from isbnet_trt.isbnet.inference import predict
-from isbnet_trt.isbnet.model import ISBNet
-from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.synthetic import generate_room
-from isbnet_trt.isbnet.targets import IGNORE, SuperpointTargets, instance_info, superpoint_targets
-from isbnet_trt.isbnet.train import eval_rooms, lr_at, main
-from isbnet_trt.isbnet.train_backbone import backbone_features
-from isbnet_trt.isbnet.train_data import (
+from isbnet_trt.training.synthetic import generate_room
+from isbnet_trt.training.targets import IGNORE, SuperpointTargets, instance_info, superpoint_targets
+from isbnet_trt.training.train import eval_rooms, lr_at, main
+from isbnet_trt.training.train_backbone import backbone_features
+from isbnet_trt.training.train_data import (
     AugmentOptions,
     drop_in_holes,
     elastic_distortion,
     make_train_scene,
     recolour_objects,
 )
-from isbnet_trt.isbnet.train_forward import forward_train, set_train_mode, trainable_parameters
+from isbnet_trt.training.train_forward import forward_train, set_train_mode, trainable_parameters
 
 
 @pytest.fixture(autouse=True)

@@ -26,21 +26,21 @@ import torch
 from scipy.ndimage import map_coordinates, uniform_filter1d
 from torch import Tensor
 
-from isbnet_trt.isbnet import synthetic_b
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.kernel_map import build_unet_maps
 from isbnet_trt.isbnet.preprocess import official_preparation
 from isbnet_trt.isbnet.sparse_conv import LevelPairs
-from isbnet_trt.isbnet.synthetic import SyntheticScene, generate_room
-from isbnet_trt.isbnet.targets import (
+from isbnet_trt.isbnet.voxelize import voxel_mean, voxelize
+from isbnet_trt.training import synthetic_b
+from isbnet_trt.training.synthetic import SyntheticScene, generate_room
+from isbnet_trt.training.targets import (
     IGNORE,
     InstanceInfo,
     SuperpointTargets,
     instance_info,
     superpoint_targets,
 )
-from isbnet_trt.isbnet.train_backbone import TrainLevel, build_train_levels
-from isbnet_trt.isbnet.voxelize import voxel_mean, voxelize
+from isbnet_trt.training.train_backbone import TrainLevel, build_train_levels
 
 
 @dataclass(frozen=True)
