@@ -365,7 +365,7 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
         ("pointnet2", grid, 256, "integer grid (ties, duplicates, origin)"),
     ]
     for variant, pts, n_sample, what in cases:
-        ref = geometry.furthest_point_sample(pts, n_sample, variant).numpy()
+        ref = geometry.farthest_point_sample(pts, n_sample, variant).numpy()
         if variant == "pointnet2":
             ref = ref[: min(n_sample, len(pts))]
         for algorithm in ("block", "grid"):
@@ -383,7 +383,7 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
                     {"n_points": len(pts), "n_sample": n_sample, "first_mismatch": first},
                 )
             )
-    centres = xyz[torch.from_numpy(geometry.furthest_point_sample(xyz, 2048, "isbnet").numpy())]
+    centres = xyz[torch.from_numpy(geometry.farthest_point_sample(xyz, 2048, "isbnet").numpy())]
     for pts, qs, radius, n_sample, what in [
         (xyz, centres, 0.2, 32, "pa1 grouping"),
         (centres, centres, 0.4, 64, "pa1 post-grouping"),
@@ -828,7 +828,7 @@ def _time_kernels(report: Report, scene, label: str, device: str, args: argparse
     """Per-op timings: FPS (both kernels), ball query, level-0 SubMConv3d vs torch and spconv."""
     import torch
 
-    from isbnet_trt.isbnet.geometry import furthest_point_sample as cpu_fps
+    from isbnet_trt.isbnet.geometry import farthest_point_sample as cpu_fps
     from isbnet_trt.isbnet.sparse_conv import KernelPairs, sparse_conv
     from isbnet_trt.plugins import ops_cuda
 

@@ -45,7 +45,7 @@ def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
     n = n_sample if variant == "isbnet" else min(n_sample, xyz.shape[0])
     if n == 0:
         return torch.zeros(0, dtype=torch.int32, device=xyz.device)
-    return geometry.furthest_point_sample(xyz, n, variant=variant).to(torch.int32)
+    return geometry.farthest_point_sample(xyz, n, variant=variant).to(torch.int32)
 
 
 @farthest_point_sample.register_fake
@@ -71,7 +71,7 @@ class ExportGeometry:
     The ops' int32 indices are widened to int64 (the reference's type; ONNX GatherND, which
     the exporter emits for tensor indexing, takes only int64)."""
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
         return torch.ops.isbnet_export.farthest_point_sample(xyz, n_sample, variant).long()
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:

@@ -22,7 +22,7 @@ from isbnet_trt.isbnet.blocks import ConvBNAct, SharedMLP
 class GeometryOps(Protocol):
     """The sampling and grouping ops the aggregators call (reference or a fast twin)."""
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor: ...
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor: ...
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor: ...
 
@@ -30,8 +30,8 @@ class GeometryOps(Protocol):
 class ReferenceGeometry:
     """The exact reference ops of `isbnet.geometry`."""
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
-        return geometry.furthest_point_sample(xyz, n_sample, variant=variant)
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+        return geometry.farthest_point_sample(xyz, n_sample, variant=variant)
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
         return geometry.ball_query(xyz, centres, radius, n_sample)
@@ -114,7 +114,7 @@ class LocalAggregator(nn.Module):
         """
         n_sample = self.n_sample if n_sample is None else n_sample
         dim_boxes = boxes[:, 3:] - boxes[:, :3]
-        fps_inds = geo.furthest_point_sample(locs, n_sample, self.fps_variant)
+        fps_inds = geo.farthest_point_sample(locs, n_sample, self.fps_variant)
         fps_locs, fps_dims, fps_boxes = locs[fps_inds], dim_boxes[fps_inds], boxes[fps_inds]
 
         # First grouping: neighbours among all points.

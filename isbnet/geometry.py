@@ -23,7 +23,7 @@ __all__ = [
     "fma_f32",
     "squared_distance",
     "opt_n_threads",
-    "furthest_point_sample",
+    "farthest_point_sample",
     "ball_query",
     "segment_sum_sequential",
     "scatter_mean",
@@ -115,7 +115,7 @@ def squared_distance(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------------
-# §3 / §5 furthest point sampling
+# §3 / §5 farthest point sampling
 # --------------------------------------------------------------------------------------------
 
 
@@ -150,7 +150,7 @@ def _tie_winner(cands: np.ndarray, block: int, bitrev: np.ndarray) -> int:
     return int(cands[int(np.argmin(keys))])  # argmin: first (= smallest k) of the best thread
 
 
-def furthest_point_sample(xyz: ArrayLike, n_sample: int, variant: str = "isbnet") -> Tensor:
+def farthest_point_sample(xyz: ArrayLike, n_sample: int, variant: str = "isbnet") -> Tensor:
     """Furthest point sampling with the official kernels' start, tie and exhaustion rules.
 
     xyz: (N, 3) float32 points. Returns (n_sample,) int64 indices into `xyz`, on xyz's device.

@@ -251,7 +251,7 @@ class CudaGeometry:
     """`GeometryOps` (isbnet.aggregator) on our CUDA kernels; indices come back as int64 like the
     reference ops. Inputs must be CUDA tensors."""
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
         return farthest_point_sample(xyz, n_sample, variant).long()
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:

@@ -53,7 +53,7 @@ class FirstQueries(ReferenceGeometry):
     """Geometry ops for aggregator 2 at training time: "sampling" keeps the first `n_sample`
     candidates (official `sampled_before=True`); ball queries are the reference ones."""
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
         return torch.arange(n_sample, device=xyz.device)
 
 

@@ -24,7 +24,7 @@ class NumbaGeometry:
         if not cpu_kernels.available():
             raise BackendError("the numba geometry kernels need numba (pip install 'isbnet-trt[cpu]')")
 
-    def furthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
+    def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
         """xyz `(N, 3)` float32 → `(n_sample,)` int64 (pointnet2: `min(n_sample, N)`)."""
         from isbnet_trt.plugins.cpu.fps import farthest_point_sample
 

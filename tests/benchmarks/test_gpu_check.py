@@ -78,7 +78,7 @@ def _cpu_stand_ins(monkeypatch):
     from isbnet_trt.plugins import ops_cuda
 
     def fps(xyz, n_sample, variant="isbnet", algorithm="auto"):
-        out = geometry.furthest_point_sample(xyz, n_sample, variant).to(torch.int32)
+        out = geometry.farthest_point_sample(xyz, n_sample, variant).to(torch.int32)
         return out[: ops_cuda.fps_output_size(len(xyz), n_sample, variant)]
 
     monkeypatch.setattr(ops_cuda, "farthest_point_sample", fps)

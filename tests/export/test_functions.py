@@ -111,7 +111,7 @@ def test_fps_body_edge_cases(variant, n, n_sample):
     expected_len = n_sample if variant == "isbnet" else min(n_sample, n)
     assert out.shape == (expected_len,)
     if n:
-        ref = geometry.furthest_point_sample(xyz, expected_len, variant=variant).numpy()
+        ref = geometry.farthest_point_sample(xyz, expected_len, variant=variant).numpy()
         assert np.array_equal(out, ref)
     else:
         assert not out.any()

@@ -20,8 +20,8 @@ from _fma_cases import midpoint_cases
 
 from isbnet_trt.isbnet.geometry import (
     ball_query,
+    farthest_point_sample,
     fma_f32,
-    furthest_point_sample,
     opt_n_threads,
     scatter_mean,
     segment_sum_sequential,
@@ -173,15 +173,15 @@ def test_squared_distance_broadcasts() -> None:
 
 def test_inputs_must_be_float32_and_finite() -> None:
     with pytest.raises(TypeError):
-        furthest_point_sample(np.zeros((4, 3)), 2)
+        farthest_point_sample(np.zeros((4, 3)), 2)
     with pytest.raises(ValueError):
         ball_query(np.full((4, 3), np.nan, np.float32), np.zeros((1, 3), np.float32), 0.1, 2)
     with pytest.raises(ValueError):
-        furthest_point_sample(np.zeros((4, 3), np.float32), 2, variant="smallest-index")
+        farthest_point_sample(np.zeros((4, 3), np.float32), 2, variant="smallest-index")
 
 
 # --------------------------------------------------------------------------------------------
-# §3 / §5 furthest point sampling
+# §3 / §5 farthest point sampling
 # --------------------------------------------------------------------------------------------
 
 
@@ -206,7 +206,7 @@ def test_fps_isbnet_tie_rule_one_point_per_thread() -> None:
         [[0, 0, 0], [1, 0, 0], [-1, 0, 0], [0.5, 0, 0], [0, 1, 0], [0, 0.5, 0], [0, -1, 0], [0, 0, 0.5]],
         dtype=np.float32,
     )
-    got = furthest_point_sample(torch.from_numpy(xyz), 10, "isbnet")
+    got = farthest_point_sample(torch.from_numpy(xyz), 10, "isbnet")
     assert got.dtype == torch.int64
     assert got.tolist() == [0, 4, 2, 6, 1, 5, 3, 7, 0, 0]
 
@@ -222,7 +222,7 @@ def test_fps_isbnet_tie_rule_several_points_per_thread() -> None:
     xyz[3] = [0, 1, 0]
     xyz[9] = [0, 0, 1]
     xyz[11] = [-1, 0, 0]
-    assert furthest_point_sample(xyz, 2).tolist() == [0, 9]
+    assert farthest_point_sample(xyz, 2).tolist() == [0, 9]
 
 
 def test_fps_isbnet_exhaustion_with_duplicates() -> None:
@@ -230,7 +230,7 @@ def test_fps_isbnet_exhaustion_with_duplicates() -> None:
     xyz = np.array([[0, 0, 0], [2, 0, 0], [0, 0, 0], [2, 0, 0], [1, 0, 0], [1, 0, 0]], dtype=np.float32)
     # From 0: points 1 and 3 tie at 4 (block 4: threads 1, 3 -> bitrev 2, 3) -> 1. Then the
     # points at x = 1 (4 and 5: threads 0, 1 -> bitrev 0, 2) -> 4. Then all 0 -> 0, 0, ...
-    assert furthest_point_sample(xyz, 7).tolist() == [0, 1, 4, 0, 0, 0, 0]
+    assert farthest_point_sample(xyz, 7).tolist() == [0, 1, 4, 0, 0, 0, 0]
 
 
 def test_fps_uses_fma_distances() -> None:
@@ -245,7 +245,7 @@ def test_fps_uses_fma_distances() -> None:
     d = xyz[1:]
     naive = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2]
     assert naive[0] > naive[1]
-    assert furthest_point_sample(xyz, 2).tolist() == [0, 2]
+    assert farthest_point_sample(xyz, 2).tolist() == [0, 2]
 
 
 def test_fps_pointnet2_origin_skip_threshold_in_double() -> None:
@@ -260,20 +260,20 @@ def test_fps_pointnet2_origin_skip_threshold_in_double() -> None:
     xyz[1, :2] = _f32_bits(1022694150, 1009247725)
     xyz[2, 2] = _f32_bits(1023510242)[0]
     xyz[3, 0] = 0.5
-    assert furthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 3, 1, 1, 1]
+    assert farthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 3, 1, 1, 1]
 
 
 def test_fps_pointnet2_all_invalid_gives_zeros() -> None:
     xyz = np.full((10, 3), 0.01, dtype=np.float32)  # mag 3e-4 everywhere
-    assert furthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 0, 0, 0, 0]
+    assert farthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 0, 0, 0, 0]
 
 
 def test_fps_small_and_empty_requests() -> None:
     xyz = np.eye(3, dtype=np.float32)
-    assert furthest_point_sample(xyz, 0).tolist() == []
-    assert furthest_point_sample(xyz, 1).tolist() == [0]
+    assert farthest_point_sample(xyz, 0).tolist() == []
+    assert farthest_point_sample(xyz, 1).tolist() == [0]
     with pytest.raises(ValueError):
-        furthest_point_sample(np.zeros((0, 3), np.float32), 1)
+        farthest_point_sample(np.zeros((0, 3), np.float32), 1)
 
 
 def _tie_heavy_cloud(rng: np.random.Generator, n: int, variant: str) -> np.ndarray:
@@ -298,14 +298,14 @@ def _tie_heavy_cloud(rng: np.random.Generator, n: int, variant: str) -> np.ndarr
 def test_fps_matches_literal_kernel_on_ties(variant: str, n: int, n_sample: int, seed: int) -> None:
     xyz = _tie_heavy_cloud(np.random.default_rng(seed), n, variant)
     expected = _simulate_fps_kernel(xyz, n_sample, variant)
-    assert furthest_point_sample(xyz, n_sample, variant).tolist() == expected.tolist()
+    assert farthest_point_sample(xyz, n_sample, variant).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("variant", ["isbnet", "pointnet2"])
 def test_fps_matches_literal_kernel_on_random_points(variant: str) -> None:
     xyz = np.random.default_rng(7).standard_normal((300, 3)).astype(np.float32) * 0.2
     expected = _simulate_fps_kernel(xyz, 30, variant)
-    assert furthest_point_sample(xyz, 30, variant).tolist() == expected.tolist()
+    assert farthest_point_sample(xyz, 30, variant).tolist() == expected.tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,7 +427,7 @@ BQ_CASES = [
 @pytest.mark.parametrize(("name", "variant"), FPS_CASES)
 def test_fps_golden(op_cases: dict[str, np.ndarray], name: str, variant: str) -> None:
     expected = op_cases[f"{name}__idx"]
-    got = furthest_point_sample(torch.from_numpy(op_cases[f"{name}__xyz"]), expected.size, variant)
+    got = farthest_point_sample(torch.from_numpy(op_cases[f"{name}__xyz"]), expected.size, variant)
     assert np.array_equal(got.numpy(), expected.astype(np.int64))
 
 
@@ -449,11 +449,11 @@ def test_fps_golden_room_scene(golden_dir: Path) -> None:
     """Both FPS calls of the official inference on room30k (§9.10, §9.11)."""
     with np.load(golden_dir / "room30k_official.npz") as r:
         fg = r["voxel_coords_float"][r["object_idxs"]]
-        assert np.array_equal(furthest_point_sample(fg, 2048, "isbnet").numpy(), r["pa1_fps_inds"])
+        assert np.array_equal(farthest_point_sample(fg, 2048, "isbnet").numpy(), r["pa1_fps_inds"])
         for i in range(int(r["n_iterations"])):
             cand = r["pa1_query_locs"][r[f"it{i}_cand_idxs"]]
             m = min(int(r[f"it{i}_n_sample"]), cand.shape[0])
-            got = furthest_point_sample(cand, m, "pointnet2").numpy()
+            got = farthest_point_sample(cand, m, "pointnet2").numpy()
             assert np.array_equal(got, r[f"it{i}_pa2_fps_inds"]), f"round {i}"
 
 

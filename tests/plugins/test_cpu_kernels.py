@@ -35,7 +35,7 @@ def _ref_fps(xyz: np.ndarray, n_sample: int, variant: str) -> np.ndarray:
     n = n_sample if variant == "isbnet" else min(n_sample, len(xyz))
     if n == 0:
         return np.zeros(0, np.int32)
-    return geometry.furthest_point_sample(xyz, n, variant=variant).numpy().astype(np.int32)
+    return geometry.farthest_point_sample(xyz, n, variant=variant).numpy().astype(np.int32)
 
 
 def _tie_heavy_points(rng: np.random.Generator) -> np.ndarray:

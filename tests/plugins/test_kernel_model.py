@@ -49,7 +49,7 @@ def _grid_points(n: int, seed: int) -> np.ndarray:
 )
 def test_fps_key_equals_reference_on_tie_heavy_sets(variant, n, n_sample, seed):
     xyz = _grid_points(n, seed)
-    expected = geometry.furthest_point_sample(xyz, n_sample, variant).numpy()
+    expected = geometry.farthest_point_sample(xyz, n_sample, variant).numpy()
     if variant == "pointnet2":
         expected = expected[: min(n_sample, n)]
     for threads, blocks in [(1024, 1), (96, 3)]:

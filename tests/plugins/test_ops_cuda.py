@@ -77,7 +77,7 @@ def test_kernels_match_the_reference_on_a_gpu():
     rng = np.random.default_rng(0)
     xyz = torch.from_numpy(rng.uniform(-2, 2, (20_000, 3)).astype(np.float32))
     for variant, n in (("isbnet", 512), ("pointnet2", 128)):
-        ref = geometry.furthest_point_sample(xyz, n, variant).numpy()
+        ref = geometry.farthest_point_sample(xyz, n, variant).numpy()
         for algorithm in ("block", "grid"):
             got = ops_cuda.farthest_point_sample(xyz.cuda(), n, variant, algorithm).cpu().numpy()
             assert np.array_equal(got, ref[: len(got)]), (variant, algorithm)

@@ -256,7 +256,7 @@ def test_numba_geometry_equals_reference(small_scene):
     ref, fast = ReferenceGeometry(), NumbaGeometry()
     for variant, n in (("isbnet", 256), ("pointnet2", 64)):
         assert torch.equal(
-            fast.furthest_point_sample(xyz, n, variant), ref.furthest_point_sample(xyz, n, variant)
+            fast.farthest_point_sample(xyz, n, variant), ref.farthest_point_sample(xyz, n, variant)
         )
     centres = xyz[:50]
     assert torch.equal(fast.ball_query(xyz, centres, 0.2, 32), ref.ball_query(xyz, centres, 0.2, 32))
