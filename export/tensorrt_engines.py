@@ -46,8 +46,6 @@ attribute types, every standard op in onnx-tensorrt's supported list) are tested
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +53,7 @@ from pathlib import Path
 import onnx
 from onnx import helper
 
+from isbnet_trt.files import write_atomic
 from isbnet_trt.plugins.trt_plugins import (
     ATTRIBUTE_TYPES,
     OPS,
@@ -292,7 +291,7 @@ def build_engines(
         if dim_ranges:
             spec = StageSpec(spec.name, spec.onnx_path, {**spec.dims, **dict(dim_ranges)}, spec.shapes)
         path = out_dir / f"{spec.name}.engine"
-        _write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose, logger))
+        write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose, logger))
         built[spec.name] = path
     return built
 
@@ -351,14 +350,3 @@ def _parser_error(err: object) -> str:
         return f"node {err.node_name()!r} ({err.node_operator()}): {err.desc()}"  # type: ignore[attr-defined]
     except AttributeError:  # older bindings without the node accessors
         return str(err)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

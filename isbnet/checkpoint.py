@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 from torch import Tensor
 
 from isbnet_trt.errors import IsbnetError
+from isbnet_trt.files import atomic_path
 from isbnet_trt.isbnet.config import ModelConfig, load_config
 from isbnet_trt.isbnet.model import ISBNet
 
@@ -101,14 +101,8 @@ def content_digest(state_dict: Mapping[str, Tensor]) -> str:
 def save_checkpoint(state_dict: Mapping[str, Tensor], path: str | Path, **extra: object) -> None:
     """Write `{"net": state_dict, **extra}` (the official format) atomically."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"net": dict(state_dict), **extra}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def candidate_config_paths(checkpoint: Path, search_dirs: Iterable[Path] = ()) -> list[Path]:

@@ -29,6 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from isbnet_trt.files import write_atomic
+
 __all__ = [
     "KERNEL_DIR",
     "MAIN_SOURCE",
@@ -311,9 +313,6 @@ def compile_kernels(
 def _write_atomic(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError:
         pass  # an unwritable cache only costs a recompile

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from isbnet_trt import files
 from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import SCANNET_BENCHMARK_IDS, ModelConfig
 from isbnet_trt.isbnet.scannet200 import SCANNET200_BENCHMARK_IDS
@@ -31,25 +31,12 @@ class OutputError(IsbnetError, OSError):
 
 @contextmanager
 def atomic_path(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds.
-
-    The temporary file is created with mode 0666 minus the umask, like any file the user's
-    programs write (`tempfile.mkstemp` would make it 0600)."""
-    for _ in range(100):
-        tmp = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise OutputError(f"cannot create a temporary file beside {dest}")
+    """`isbnet_trt.files.atomic_path`, its failures reported as `OutputError` (one-line errors)."""
     try:
-        yield tmp
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with files.atomic_path(dest) as tmp:
+            yield tmp
+    except FileExistsError as e:
+        raise OutputError(str(e)) from None
 
 
 def check_output_dir(path: Path) -> Path:
