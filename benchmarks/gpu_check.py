@@ -11,7 +11,7 @@ On a machine with an NVIDIA GPU, PyTorch with CUDA, cuda-python and NVRTC (or nv
    float32 within tolerance, float16 error reported, each level timed), the PyTorch kernel-map
    builder and scene preparation on the GPU against the NumPy ones: index outputs must be
    identical, float outputs within float32 tolerance (the prepared scene: bit for bit);
-2. runs the whole pipeline on the GPU with our kernels (`runtime.cuda_stages.DeviceStages`) and
+2. runs the whole pipeline on the GPU with our kernels (`runtime.backends.torch_cuda.DeviceStages`) and
    matches its instances with the CPU reference run (`isbnet.compare.match_instances`), on the
    CPU-prepared and on the GPU-prepared scene;
 3. times every stage (CUDA-synchronised wall clock, median of repeats) against the PyTorch GPU
@@ -471,8 +471,8 @@ def check_kernel_maps(report: Report, scene, label: str, device: str, args: argp
     import numpy as np
     import torch
 
-    from isbnet_trt.isbnet.kernel_map import build_unet_maps as numpy_maps
-    from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as torch_maps
+    from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps as numpy_maps
+    from isbnet_trt.plugins.kernel_maps.torch_maps import build_unet_maps as torch_maps
 
     base = scene.maps[0]
     coords = torch.from_numpy(base.coords).to(device)
@@ -664,7 +664,7 @@ def check_pipeline(
     import torch
 
     from isbnet_trt.isbnet.inference import forward_test
-    from isbnet_trt.runtime.cuda_stages import DeviceStages
+    from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 
     cfg = model.cfg
     trace_ref: dict[str, Any] = {}
@@ -752,8 +752,8 @@ def check_unet_vs_spconv(
     import torch
 
     from isbnet_trt.runtime.backends.torch_spconv import SpconvStages, spconv_available
-    from isbnet_trt.runtime.cuda_stages import DeviceStages, float32_precision, upload_maps
-    from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as torch_maps
+    from isbnet_trt.runtime.backends.torch_cuda import DeviceStages, float32_precision, upload_maps
+    from isbnet_trt.plugins.kernel_maps.torch_maps import build_unet_maps as torch_maps
 
     if not spconv_available():
         report.settings["spconv"] = "not installed: no U-Net comparison with spconv"

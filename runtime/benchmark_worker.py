@@ -33,7 +33,8 @@ from torch import Tensor
 
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.inference import Stages
-from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
+from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.preprocess import ScenePreparer
@@ -206,7 +207,7 @@ def make_stages(
     if backend in ("torch-cuda", "torch-cuda-baseline", "torch-cuda-spconv"):
         if not torch.cuda.is_available():
             raise BackendError("torch sees no CUDA GPU")
-        from isbnet_trt.runtime.cuda_stages import DeviceStages
+        from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 
         if backend == "torch-cuda-spconv":
             from isbnet_trt.runtime.backends.torch_spconv import SpconvDeviceStages

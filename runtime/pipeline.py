@@ -93,7 +93,7 @@ class Pipeline:
                 raise backends.BackendError(
                     f"device {device!r} requested but torch sees {torch.cuda.device_count()} CUDA GPU(s)"
                 )
-            from isbnet_trt.runtime.cuda_stages import DeviceStages
+            from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 
             return cls(DeviceStages(model, device), model.cfg, f"torch-{device}")
         export_dir = backends.cached_export(checkpoint, config)
@@ -173,12 +173,12 @@ def check_device(device: str) -> None:
 
 
 def cpu_map_builder() -> MapBuilder | None:
-    """The numba kernel-map builder (`plugins.cpu.kernel_map`), or None (NumPy) without numba."""
+    """The numba kernel-map builder (`plugins.kernel_maps.numba_maps`), or None (NumPy) without numba."""
     from isbnet_trt.plugins import cpu
 
     if not cpu.available():
         return None
-    from isbnet_trt.plugins.cpu.kernel_map import build_unet_maps
+    from isbnet_trt.plugins.kernel_maps.numba_maps import build_unet_maps
 
     return build_unet_maps
 

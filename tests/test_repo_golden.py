@@ -182,9 +182,9 @@ def test_spconv_unet(golden, demo_model, scene):
 
 
 def test_device_stages_on_the_cpu(golden, demo_model, scene):
-    """`runtime.cuda_stages.DeviceStages` on the CPU: the GPU path's wiring (kernel convs on
+    """`runtime.backends.torch_cuda.DeviceStages` on the CPU: the GPU path's wiring (kernel convs on
     uploaded kernel maps, geometry ops, placement) running the reference ops."""
-    from isbnet_trt.runtime.cuda_stages import DeviceStages
+    from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 
     check_stages(*run(DeviceStages(demo_model, "cpu"), scene, demo_model.cfg), golden, TORCH_RTOL)
 

@@ -34,7 +34,6 @@ import torch
 from torch import Tensor, nn
 
 from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
-from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
 from isbnet_trt.isbnet.sparse_conv import (
     SparseConv3d,
@@ -43,7 +42,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     sparse_conv,
     spconv_weight_to_kcc,
 )
-from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
 __all__ = [
@@ -76,7 +75,7 @@ class DeviceLevel:
 
 def _upload(table: np.ndarray | Tensor | None, device: torch.device, n_in: int) -> DeviceKernelMap | None:
     """A kernel map on `device`. NumPy tables get their exact bound (host side); device tables
-    (`runtime.torch_kernel_maps`) get `n_in`, the row count of the level they read, which bounds
+    (`plugins.kernel_maps.torch_maps`) get `n_in`, the row count of the level they read, which bounds
     their entries by construction and needs no sync."""
     if table is None:
         return None
@@ -87,9 +86,9 @@ def _upload(table: np.ndarray | Tensor | None, device: torch.device, n_in: int) 
     return DeviceKernelMap(torch.from_numpy(t).to(device, non_blocking=True), min_inputs)
 
 
-def upload_maps(maps: Sequence[LevelMaps | TorchLevelMaps], device: torch.device | str) -> list[DeviceLevel]:
-    """Every level's kernel maps as int32 tensors on `device` (NumPy `LevelMaps` from
-    `isbnet.kernel_map`, or `TorchLevelMaps` already built on the device)."""
+def upload_maps(maps: Sequence[LevelMaps], device: torch.device | str) -> list[DeviceLevel]:
+    """Every level's kernel maps as int32 tensors on `device` (`LevelMaps` of NumPy tables, or
+    of tensors already built on the device by `plugins.kernel_maps.torch_maps`)."""
     device = torch.device(device)
     sizes = [m.num_voxels for m in maps] + [0]
     return [
@@ -242,9 +241,9 @@ class DeviceStages:
         voxel_feats: Tensor,
         voxel_coords_float: Tensor,
         voxel_spps: Tensor,
-        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
+        maps: Sequence[LevelMaps],
     ) -> BackboneOutputs:
-        """`ISBNet.backbone`; `maps` may also be `TorchLevelMaps` built on the device (kernels=True)."""
+        """`ISBNet.backbone`; `maps` may also hold tensors built on the device (kernels=True)."""
         dev = self.device
         args = (t.to(dev, non_blocking=True) for t in (voxel_feats, voxel_coords_float, voxel_spps))
         with float32_precision(self.tf32):
@@ -258,7 +257,7 @@ class DeviceStages:
         voxel_feats: Tensor,
         voxel_coords_float: Tensor,
         voxel_spps: Tensor,
-        maps: Sequence[LevelMaps] | Sequence[TorchLevelMaps],
+        maps: Sequence[LevelMaps],
     ) -> BackboneOutputs:
         """The backbone on inputs already on the device (a subclass may run another U-Net)."""
         if self.kernels:  # the kernels take device tables: no KernelPairs built

@@ -1,4 +1,4 @@
-"""`runtime.cuda_stages.DeviceStages`: the GPU wiring (kernel convs on uploaded kernel maps,
+"""`runtime.backends.torch_cuda.DeviceStages`: the GPU wiring (kernel convs on uploaded kernel maps,
 geometry ops, device placement) checked on the CPU, where it runs the reference ops and must
 reproduce the reference model exactly. The GPU itself is checked by benchmarks/gpu_check.py."""
 
@@ -13,7 +13,7 @@ from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
 from isbnet_trt.runtime import torch_kernel_maps
-from isbnet_trt.runtime.cuda_stages import DeviceStages, upload_maps
+from isbnet_trt.runtime.backends.torch_cuda import DeviceStages, upload_maps
 
 
 @pytest.fixture(scope="module")
