@@ -38,7 +38,6 @@ from torch import nn
 from isbnet_trt.isbnet.aggregator import LocalAggregator
 from isbnet_trt.isbnet.blocks import UBlock
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.isbnet.model import ISBNet
 from isbnet_trt.isbnet.sparse_conv import (
     DEFAULT_BLOCK_ROWS,
@@ -47,6 +46,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     SparseInverseConv3d,
     SubMConv3d,
 )
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.runtime.backends.torch_cuda import float32_precision
 
 #: One FPS distance update: 3 subtractions, 3 multiply-adds, a min and a compare.

@@ -18,10 +18,10 @@ from torch import Tensor
 
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
 from isbnet_trt.isbnet.postprocess import Instances, get_instances
 from isbnet_trt.isbnet.preprocess import PreparedScene, dense_ranks, prepare_scene
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 
 Trace = dict[str, Any]
 

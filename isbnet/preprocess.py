@@ -20,13 +20,14 @@ from torch import Tensor
 
 from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.kernel_map import LevelMaps, build_unet_maps
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.voxelize import Voxels, voxel_mean, voxelize
+from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 
 #: Builds the kernel maps of every U-Net level: (level-0 coords (M, 3) int, levels, spatial shape)
-#: -> one maps object per level, finest first (`kernel_map.build_unet_maps`, or a backend's own
-#: builder on its device, e.g. `runtime.torch_kernel_maps` on the GPU).
+#: -> one maps object per level, finest first (`plugins.kernel_maps.reference.build_unet_maps`, or a
+#: backend's own builder on its device, e.g. `plugins.kernel_maps.torch_maps` on the GPU).
 MapBuilder = Callable[[np.ndarray, int, np.ndarray], Sequence[Any]]
 
 TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applied even at test time
@@ -220,7 +221,7 @@ def prepare_scene(
     preprocessed `*_inst_nostuff.pth`, used as it is (ScanNetV2: centred xyz, colours in [-1, 1]).
     superpoints `(N,)` int or None: without superpoints every voxel is its own superpoint
     (the official STPLS3D behaviour; superpoint refinement is then a no-op).
-    map_builder: builds the kernel maps (default `kernel_map.build_unet_maps`, NumPy).
+    map_builder: builds the kernel maps (default `plugins.kernel_maps.reference.build_unet_maps`, NumPy).
     """
     xyz_middle, colors, superpoints = test_frame(points, superpoints, centred, cfg.dataset_name)
     if cfg.test.x4_split:
@@ -281,7 +282,7 @@ def _prepare_x4(
 def merge_part_maps(parts: dict[int, Sequence[Any]], step: int) -> list[Any]:
     """Kernel maps of independent parts as the maps of one scene (S3DIS `x4_split`).
 
-    parts: part index -> its levels (`LevelMaps`, or `TorchLevelMaps` on a device), the parts'
+    parts: part index -> its levels (`LevelMaps`, of arrays or of tensors on a device), the parts'
     voxels in this order. At level l, part p's coordinates move by `p * step / 2**l` along x
     (`step` a multiple of 2**levels, wider than a part), its rows and map entries by the voxel
     counts of the parts before it; no map reaches across parts.

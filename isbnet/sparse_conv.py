@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from isbnet_trt.isbnet.kernel_map import LevelMaps
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 
 #: Output rows per block of `KernelPairs`: small enough that a block's gathered rows stay in
 #: cache between the gather, the GEMMs and the scatter, large enough that per-op overhead

@@ -33,11 +33,11 @@ from torch import Tensor
 
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.inference import Stages
-from isbnet_trt.plugins.kernel_maps import LevelMaps
-from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
 from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.preprocess import ScenePreparer
+from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 from isbnet_trt.runtime.pipeline import Pipeline, cpu_map_builder
 
 #: Backends a worker can build: name -> what it runs.

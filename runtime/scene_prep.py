@@ -22,7 +22,7 @@ DEFAULT_MAX_POINTS = 1_000_000
 # config): 1.8 KB at 150k points, 1.4 KB at 300k, measured on generated rooms (docs/runtime.md);
 # used for the estimate in the size-limit message.
 BYTES_PER_POINT = 2_000
-# Voxel grids are addressed with int64 keys (isbnet/kernel_map.py, limit 2**62 cells with a
+# Voxel grids are addressed with int64 keys (plugins/kernel_maps/reference.py, limit 2**62 cells with a
 # margin): a scene whose bounding box at the model's voxel size exceeds this is refused.
 MAX_GRID_CELLS = 2**60
 # float32 input coordinates coarser than this (metres between neighbouring values) at the

@@ -10,7 +10,7 @@ on the CPU, `benchmarks/gpu_check.py` on the GPU), for a GPU pipeline that shoul
 * on the device: the voxel coordinates (float64 elementwise ops, exact), first-appearance voxel
   numbering (integer sort and scan), the voxel means (float32, summed in the official order:
   one pass per slot of the voxels' point lists, so every voxel adds its points in ascending
-  order from zero, as the official kernel does) and the kernel maps (`torch_kernel_maps`).
+  order from zero, as the official kernel does) and the kernel maps (`plugins.kernel_maps.torch_maps`).
 
 The S3DIS 4-part split (`test.x4_split`) voxelises on the CPU and builds its maps here.
 """
@@ -26,8 +26,8 @@ from torch import Tensor
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.preprocess import PreparedScene, prepare_scene, superpoint_ids, test_frame
 from isbnet_trt.isbnet.voxelize import Voxels
-from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
-from isbnet_trt.runtime.torch_kernel_maps import build_unet_maps as build_maps_with_torch
+from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.kernel_maps.torch_maps import build_unet_maps as build_maps_with_torch
 
 __all__ = ["TorchVoxels", "voxelize", "voxel_mean", "TorchPreprocessor", "scene_differences"]
 
@@ -124,8 +124,8 @@ class TorchPreprocessor:
 
     def build_maps(
         self, coords: np.ndarray | Tensor, num_levels: int, spatial_shape: np.ndarray
-    ) -> list[TorchLevelMaps]:
-        """A `preprocess.MapBuilder` on the device (`torch_kernel_maps.build_unet_maps`)."""
+    ) -> list[LevelMaps]:
+        """A `preprocess.MapBuilder` on the device (`plugins.kernel_maps.torch_maps.build_unet_maps`)."""
         return build_maps_with_torch(torch.as_tensor(coords).to(self.device), num_levels, spatial_shape)
 
     def __call__(

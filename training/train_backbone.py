@@ -6,7 +6,7 @@ step on the CPU. Here each sparse conv is one autograd node whose backward is
 
 * input gradient: the same gather-GEMM-scatter op over the *transposed* kernel map: the
   submanifold map itself with offsets mirrored (`k -> K-1-k`), the inverse conv's map for a
-  stride-2 conv and the stride-2 map for the inverse conv (`isbnet.kernel_map` conventions);
+  stride-2 conv and the stride-2 map for the inverse conv (`plugins.kernel_maps.reference` conventions);
 * weight gradient: per offset, `features[in]^T @ grad_out[out]` over its active pairs.
 
 `backbone_features` walks the model's `input_conv`, `unet` (official `UBlock` recursion) and
@@ -23,7 +23,6 @@ import torch
 from torch import Tensor, nn
 
 from isbnet_trt.isbnet.blocks import ResidualBlock, UBlock
-from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import ISBNet
 from isbnet_trt.isbnet.sparse_conv import (
     KernelPairs,
@@ -34,6 +33,7 @@ from isbnet_trt.isbnet.sparse_conv import (
     sparse_conv,
     spconv_weight_to_kcc,
 )
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from scipy.ndimage import map_coordinates, uniform_filter1d
 from torch import Tensor
 
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.kernel_map import build_unet_maps
 from isbnet_trt.isbnet.preprocess import official_preparation
 from isbnet_trt.isbnet.sparse_conv import LevelPairs
 from isbnet_trt.isbnet.voxelize import voxel_mean, voxelize
+from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 from isbnet_trt.training import synthetic_b
 from isbnet_trt.training.synthetic import SyntheticScene, generate_room
 from isbnet_trt.training.targets import (

@@ -32,9 +32,9 @@ from isbnet_trt.errors import IsbnetError
 from isbnet_trt.export.manifest import Manifest, StageEntry, read_manifest
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.kernel_map import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, dynamic_conv_blocks
 from isbnet_trt.plugins import DOMAIN, onnxruntime_ops
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 
 Kernels = Literal["auto", "fast", "bodies"]
 

@@ -31,9 +31,9 @@ from torch import Tensor, nn
 
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.blocks import ResidualBlock, UBlock
-from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
 from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.runtime.backends import BackendError
 from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 

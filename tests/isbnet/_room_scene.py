@@ -1,6 +1,6 @@
 """Room-like voxel scenes for the sparse-conv tests: clustered surfaces, not uniform noise.
 
-Shared by `test_kernel_map.py` and `test_sparse_conv.py` (test helper, not part of the package).
+Shared by `test_sparse_conv.py` and `tests/plugins/kernel_maps/` (test helper, not part of the package).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def test_x4_split_parts_are_convolved_on_their_own_grid(fixtures_dir):
     every part. The merged maps are each part's own maps (rows and entries offset), and parts
     0-2 lose those voxels too (side by side in one wider grid they would keep a parent)."""
     from isbnet_trt.isbnet.config import load_config
-    from isbnet_trt.isbnet.kernel_map import build_unet_maps
+    from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 
     cfg = load_config(fixtures_dir / "official_configs" / "isbnet_s3dis_area5.yaml")
     scene, part, local, shape = _s3dis_room_on_odd_grid(cfg)
@@ -74,9 +74,9 @@ def test_x4_split_unet_equals_spconv_per_part(fixtures_dir):
     import torch
 
     from isbnet_trt.isbnet.config import load_config
-    from isbnet_trt.isbnet.kernel_map import LevelMaps
     from isbnet_trt.isbnet.model import ISBNet
     from isbnet_trt.isbnet.sparse_conv import LevelPairs
+    from isbnet_trt.plugins.kernel_maps import LevelMaps
     from isbnet_trt.runtime.backends.torch_spconv import SpconvStages
 
     cfg = load_config(fixtures_dir / "official_configs" / "isbnet_s3dis_area5.yaml")

@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 from _room_scene import room_voxels
 
-from isbnet_trt.isbnet.kernel_map import build_unet_maps, downsample, official_spatial_shape, subm_map
 from isbnet_trt.isbnet.sparse_conv import (
     Conv1x1,
     KernelPairs,
@@ -29,6 +28,12 @@ from isbnet_trt.isbnet.sparse_conv import (
     sparse_conv,
     sparse_conv_reference,
     spconv_weight_to_kcc,
+)
+from isbnet_trt.plugins.kernel_maps.reference import (
+    build_unet_maps,
+    downsample,
+    official_spatial_shape,
+    subm_map,
 )
 
 ATOL = RTOL = 1e-5

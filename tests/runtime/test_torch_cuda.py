@@ -12,7 +12,7 @@ from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.inference import forward_test
 from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d
-from isbnet_trt.runtime import torch_kernel_maps
+from isbnet_trt.plugins.kernel_maps import torch_maps as torch_kernel_maps
 from isbnet_trt.runtime.backends.torch_cuda import DeviceStages, upload_maps
 
 

@@ -13,13 +13,13 @@ from isbnet_trt.isbnet import voxelize as np_voxelize
 from isbnet_trt.isbnet.config import load_config
 from isbnet_trt.isbnet.demo import demo_config_path
 from isbnet_trt.isbnet.preprocess import prepare_scene
+from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.runtime import torch_preprocess
-from isbnet_trt.runtime.torch_kernel_maps import TorchLevelMaps
 
 
 def assert_same_scene(ref, got):
     assert torch_preprocess.scene_differences(ref, got) == []
-    assert all(isinstance(level, TorchLevelMaps) for level in got.maps)
+    assert all(isinstance(level, LevelMaps) and isinstance(level.subm, torch.Tensor) for level in got.maps)
 
 
 @pytest.mark.parametrize(

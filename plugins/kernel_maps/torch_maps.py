@@ -1,6 +1,6 @@
 """The U-Net kernel maps built with PyTorch ops, on the device that holds the coordinates.
 
-Same output as the NumPy builder `isbnet.kernel_map` (same tables, same coarse-voxel numbering;
+Same output as the NumPy builder `reference` (same tables, same coarse-voxel numbering;
 the tests compare them on the CPU), for a GPU pipeline that should not spend ~0.1-0.2 s of CPU
 time per 130k-voxel scene building maps and copying them to the device:
 
@@ -16,35 +16,19 @@ a few host syncs per level.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from isbnet_trt.isbnet.kernel_map import (
+from isbnet_trt.plugins.kernel_maps.levels import LevelMaps
+from isbnet_trt.plugins.kernel_maps.reference import (
     SUBM_OFFSETS,
     downsampled_spatial_shape,
     official_spatial_shape,
 )
 
-__all__ = ["TorchLevelMaps", "subm_map", "downsample", "build_unet_maps"]
-
-
-@dataclass(frozen=True)
-class TorchLevelMaps:
-    """`isbnet.kernel_map.LevelMaps` with tensors: coords (M, 3) int32, subm (M, 27) int32,
-    down (M', 8) / up (M, 8) int32 or None at the last level; spatial_shape (3,) int64 numpy."""
-
-    coords: Tensor
-    spatial_shape: np.ndarray
-    subm: Tensor
-    down: Tensor | None
-    up: Tensor | None
-
-    @property
-    def num_voxels(self) -> int:
-        return len(self.coords)
+__all__ = ["subm_map", "downsample", "build_unet_maps"]
 
 
 def _keys(coords: Tensor, dims: Tensor) -> Tensor:
@@ -63,7 +47,7 @@ def _check(coords: Tensor) -> Tensor:
 
 
 def subm_map(coords: Tensor) -> Tensor:
-    """(M, 27) int32 kernel map of the 3x3x3 submanifold conv (as `kernel_map.subm_map`)."""
+    """(M, 27) int32 kernel map of the 3x3x3 submanifold conv (as `reference.subm_map`)."""
     coords = _check(coords)
     m = len(coords)
     if m == 0:
@@ -83,7 +67,7 @@ def subm_map(coords: Tensor) -> Tensor:
 def downsample(
     coords: Tensor, spatial_shape: np.ndarray | Sequence[int] | None = None
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """(coarse (M', 3) int32, down (M', 8) int32, up (M, 8) int32), as `kernel_map.downsample`."""
+    """(coarse (M', 3) int32, down (M', 8) int32, up (M, 8) int32), as `reference.downsample`."""
     coords = _check(coords)
     device = coords.device
     m = len(coords)
@@ -125,8 +109,9 @@ def downsample(
 
 def build_unet_maps(
     coords: Tensor, num_levels: int, spatial_shape: np.ndarray | Sequence[int] | None = None
-) -> list[TorchLevelMaps]:
-    """Kernel maps of every U-Net level, finest first (as `kernel_map.build_unet_maps`)."""
+) -> list[LevelMaps]:
+    """Kernel maps of every U-Net level, finest first, as tensors on the coordinates' device (as
+    `reference.build_unet_maps`; `spatial_shape` stays numpy)."""
     if num_levels < 1:
         raise ValueError(f"num_levels must be >= 1, got {num_levels}")
     coords = _check(coords)
@@ -138,9 +123,9 @@ def build_unet_maps(
     for level in range(num_levels):
         subm = subm_map(coords)
         if level == num_levels - 1:
-            levels.append(TorchLevelMaps(coords.to(torch.int32), shape, subm, None, None))
+            levels.append(LevelMaps(coords.to(torch.int32), shape, subm, None, None))
             break
         coarse, down, up = downsample(coords, shape)
-        levels.append(TorchLevelMaps(coords.to(torch.int32), shape, subm, down, up))
+        levels.append(LevelMaps(coords.to(torch.int32), shape, subm, down, up))
         coords, shape = coarse.long(), downsampled_spatial_shape(shape)
     return levels

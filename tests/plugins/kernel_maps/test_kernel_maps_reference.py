@@ -1,14 +1,16 @@
-"""Kernel maps: brute-force dict references on small scenes, invariants on room-sized ones."""
+"""`plugins.kernel_maps.reference`: brute-force dict references on small scenes, invariants on
+room-sized ones."""
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from _room_scene import room_voxels
 
-from isbnet_trt.isbnet.kernel_map import (
+from isbnet_trt.plugins.kernel_maps.reference import (
     DOWN_OFFSETS,
     SUBM_CENTER,
     SUBM_OFFSETS,
@@ -18,6 +20,9 @@ from isbnet_trt.isbnet.kernel_map import (
     official_spatial_shape,
     subm_map,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "isbnet"))
+from _room_scene import room_voxels  # noqa: E402
 
 
 def clustered_voxels(n: int, seed: int, box: int = 24) -> np.ndarray:

@@ -1,6 +1,6 @@
-"""The U-Net kernel maps on the CPU with numba: the same tables as `isbnet.kernel_map`, faster.
+"""The U-Net kernel maps on the CPU with numba: the same tables as `reference`, faster.
 
-`build_unet_maps` has the signature and the result of `isbnet.kernel_map.build_unet_maps`
+`build_unet_maps` has the signature and the result of `reference.build_unet_maps`
 (a `preprocess.MapBuilder`); the runtime's CPU backends use it. Per level:
 
 * submanifold map: a dense key -> row grid over the level's bounding box, left uninitialised
@@ -9,7 +9,7 @@
 * stride-2 maps: one sequential pass in fine row order numbers the parents by first appearance
   (a second dense grid, verified the same way), so no sort is needed.
 
-Bounding boxes above `kernel_map.DENSE_GRID_MAX_CELLS` cells fall back to the NumPy builder,
+Bounding boxes above `reference.DENSE_GRID_MAX_CELLS` cells fall back to the NumPy builder,
 as do inputs that fail its checks (it raises the same errors).
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from isbnet_trt.isbnet import kernel_map as reference
-from isbnet_trt.isbnet.kernel_map import LevelMaps
+from isbnet_trt.plugins.kernel_maps import reference
+from isbnet_trt.plugins.kernel_maps.levels import LevelMaps
 
 __all__ = ["build_unet_maps", "subm_map", "downsample"]
 
@@ -29,12 +29,12 @@ def build_unet_maps(
     num_levels: int,
     spatial_shape: np.ndarray | tuple[int, int, int] | None = None,
 ) -> list[LevelMaps]:
-    """`isbnet.kernel_map.build_unet_maps` (same arguments, same tables, same errors)."""
+    """`reference.build_unet_maps` (same arguments, same tables, same errors)."""
     return reference.build_levels(coords, num_levels, spatial_shape, subm_map, downsample)
 
 
 def subm_map(coords: np.ndarray) -> np.ndarray:
-    """`isbnet.kernel_map.subm_map`: (M, 27) int32 rows of the neighbours at `SUBM_OFFSETS`, or -1."""
+    """`reference.subm_map`: (M, 27) int32 rows of the neighbours at `SUBM_OFFSETS`, or -1."""
     coords = reference.check_coords(coords)
     m = len(coords)
     if m == 0:
@@ -59,7 +59,7 @@ def subm_map(coords: np.ndarray) -> np.ndarray:
 def downsample(
     coords: np.ndarray, spatial_shape: np.ndarray | tuple[int, int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`isbnet.kernel_map.downsample`: (coarse (M', 3) int32, down (M', 8) int32, up (M, 8) int32)."""
+    """`reference.downsample`: (coarse (M', 3) int32, down (M', 8) int32, up (M, 8) int32)."""
     coords = reference.check_coords(coords, spatial_shape)
     m = len(coords)
     parent = coords >> 1

@@ -1,15 +1,15 @@
-"""`plugins.cpu.kernel_map`: the numba builder gives exactly the NumPy builder's tables
-(`isbnet.kernel_map`, itself checked against brute force and spconv) and raises its errors."""
+"""`plugins.kernel_maps.numba_maps`: the numba builder gives exactly the NumPy builder's tables
+(`reference`, itself checked against brute force and spconv) and raises its errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet import kernel_map as reference
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.plugins.cpu import kernel_map as fast
+from isbnet_trt.plugins.kernel_maps import numba_maps as fast
+from isbnet_trt.plugins.kernel_maps import reference
 from isbnet_trt.training.synthetic import generate_room
 
 

@@ -1,13 +1,14 @@
-"""Kernel maps of the ISBNet sparse U-Net, built from voxel coordinates (numpy, vectorised).
+"""Kernel maps of the ISBNet sparse U-Net, built from voxel coordinates: the NumPy reference.
 
 A kernel map is the geometry of one sparse convolution, the input of the `isbnet::SparseConv3d`
-op (see `isbnet_trt.isbnet.sparse_conv`)::
+op (`docs/ops/SparseConv3d.md`)::
 
     out[o] = sum_k features[kmap[o, k]] @ weight_kcc[k]      (terms with kmap[o, k] == -1 skipped)
 
 with `kmap` an `(N_out, K)` int32 table. Every function here is a pure function of integer
 coordinates (numpy in, numpy out, no torch), so the PyTorch model, the export pipeline and a GPU
-preprocessing path can all build the same tables.
+preprocessing path can all build the same tables (`numba_maps` and `torch_maps` are its faster
+twins, tested equal to it).
 
 Conventions, checked against spconv 2.3.8 (`tests/isbnet/test_sparse_conv.py`):
 
@@ -27,9 +28,10 @@ Conventions, checked against spconv 2.3.8 (`tests/isbnet/test_sparse_conv.py`):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
+
+from isbnet_trt.plugins.kernel_maps.levels import LevelMaps
 
 #: (27, 3) int32: offset of submanifold kernel index k = i*9 + j*3 + l is (i-1, j-1, l-1).
 SUBM_OFFSETS: np.ndarray = np.array(
@@ -251,30 +253,6 @@ def downsample(
     return coarse, down, up
 
 
-@dataclass(frozen=True)
-class LevelMaps:
-    """Voxels and kernel maps of one U-Net level (one `UBlock` of the official model).
-
-    coords: (M, 3) int32 voxel coordinates at this level (level 0: the input voxels, same order).
-    spatial_shape: (3,) int64 spconv spatial shape at this level.
-    subm: (M, 27) int32 kernel map of this level's submanifold convs (`indice_key="subm{l+1}"`).
-    down: (M_next, 8) int32 kernel map of the stride-2 conv from this level to the next, rows are
-        the next level's voxels; None at the last level.
-    up: (M, 8) int32 kernel map of the inverse conv from the next level back to this one (same
-        `indice_key="spconv{l+1}"` as `down`); None at the last level.
-    """
-
-    coords: np.ndarray
-    spatial_shape: np.ndarray
-    subm: np.ndarray
-    down: np.ndarray | None
-    up: np.ndarray | None
-
-    @property
-    def num_voxels(self) -> int:
-        return len(self.coords)
-
-
 def build_unet_maps(
     coords: np.ndarray,
     num_levels: int,
@@ -298,7 +276,7 @@ def build_levels(
     down: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> list[LevelMaps]:
     """`build_unet_maps` with the per-level builders given (`subm_map` / `downsample` or
-    implementations with the same results, e.g. `plugins.cpu.kernel_map`)."""
+    implementations with the same results, e.g. `numba_maps`)."""
     if num_levels < 1:
         raise ValueError(f"num_levels must be >= 1, got {num_levels}")
     coords = check_coords(coords)
