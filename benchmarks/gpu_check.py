@@ -753,7 +753,7 @@ def check_unet_vs_spconv(
 
     from isbnet_trt.plugins.kernel_maps.torch_maps import build_unet_maps as torch_maps
     from isbnet_trt.runtime.backends.torch_cuda import DeviceStages, float32_precision, upload_maps
-    from isbnet_trt.runtime.backends.torch_spconv import SpconvStages, spconv_available
+    from isbnet_trt.benchmarks.torch_spconv import SpconvStages, spconv_available
 
     if not spconv_available():
         report.settings["spconv"] = "not installed: no U-Net comparison with spconv"

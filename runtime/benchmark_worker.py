@@ -200,7 +200,7 @@ def make_stages(
 
             model.geometry_ops = NumbaGeometry()
         if backend == "torch-spconv":
-            from isbnet_trt.runtime.backends.torch_spconv import SpconvStages
+            from isbnet_trt.benchmarks.torch_spconv import SpconvStages
 
             return SpconvStages(model, threads=1)
         return model
@@ -210,7 +210,7 @@ def make_stages(
         from isbnet_trt.runtime.backends.torch_cuda import DeviceStages
 
         if backend == "torch-cuda-spconv":
-            from isbnet_trt.runtime.backends.torch_spconv import SpconvDeviceStages
+            from isbnet_trt.benchmarks.torch_spconv import SpconvDeviceStages
 
             return SpconvDeviceStages(load_model(checkpoint, config), "cuda")
 

@@ -173,8 +173,8 @@ def test_numba_geometry(golden, scene):
 
 
 def test_spconv_unet(golden, demo_model, scene):
-    """The U-Net on spconv 2.x (`backends.torch_spconv`)."""
-    from isbnet_trt.runtime.backends.torch_spconv import SpconvStages, spconv_available
+    """The U-Net on spconv 2.x (`benchmarks.torch_spconv`)."""
+    from isbnet_trt.benchmarks.torch_spconv import SpconvStages, spconv_available
 
     if not spconv_available():
         pytest.skip("spconv not installed")

@@ -1,10 +1,17 @@
-"""Backends: which are installed, and opening an export directory on one of them.
+"""Backends: the one registry of every backend name, which are installed, and opening an export
+directory on one of them.
 
 | backend | runs | needs |
 | --- | --- | --- |
-| `torch` | the PyTorch reference model (CPU) | torch |
+| `torch` | the PyTorch reference model (CPU; GPU with `device="cuda"`, `torch_cuda.py`) | torch |
 | `onnxruntime` | the exported ONNX stages (CPU; CUDA EP with onnxruntime-gpu) | onnxruntime |
 | `tensorrt` | engines built from the ONNX stages with the `isbnet::` plugins | tensorrt, cuda-python |
+
+`REGISTRY` also names the variants that `isbnet-trt benchmark` measures: the product backends on
+a device (`torch-cuda`, `onnxruntime-cuda`) and benchmark-only baselines and ablations
+(`bench_only`: `torch-numba`, `torch-spconv`, `onnxruntime-bodies`, `torch-cuda-baseline`,
+`torch-cuda-spconv`), so that a name means the same thing everywhere. The benchmark builds them
+(`isbnet_trt.benchmarks.worker.make_stages`); the spconv baselines live in `benchmarks/`.
 
 Optional dependencies are imported lazily: the package imports without them.
 """
@@ -13,13 +20,60 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from isbnet_trt.errors import IsbnetError
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.inference import Stages
 
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One backend name. gpu: runs on an NVIDIA GPU (the benchmark synchronises it per stage);
+    export: runs the exported ONNX stages (needs an export directory); bench_only: a baseline or
+    an ablation measured by `isbnet-trt benchmark`, not a way to deploy (not a `--backend`)."""
+
+    description: str
+    gpu: bool = False
+    export: bool = False
+    bench_only: bool = False
+
+
+#: Every backend name, in the benchmark's order (the reference first).
+REGISTRY: dict[str, BackendInfo] = {
+    "torch": BackendInfo("PyTorch reference model (gather-GEMM-scatter sparse convs, NumPy FPS/ball query)"),
+    "torch-numba": BackendInfo("PyTorch model with FPS/ball query on the numba CPU kernels", bench_only=True),
+    "torch-spconv": BackendInfo(
+        "PyTorch model with its U-Net on spconv 2.x (1 torch thread in the U-Net)", bench_only=True
+    ),
+    "onnxruntime": BackendInfo(
+        "ONNX stages on onnxruntime CPU, isbnet:: ops on the numba kernels", export=True
+    ),
+    "onnxruntime-bodies": BackendInfo(
+        "ONNX stages on plain onnxruntime CPU (isbnet:: ops as ONNX function bodies)",
+        export=True,
+        bench_only=True,
+    ),
+    "onnxruntime-cuda": BackendInfo(
+        "ONNX stages on onnxruntime's CUDA execution provider", gpu=True, export=True
+    ),
+    "torch-cuda": BackendInfo("PyTorch model on the GPU with the isbnet CUDA kernels", gpu=True),
+    "torch-cuda-baseline": BackendInfo(
+        "unmodified PyTorch model on the GPU (the PyTorch GPU baseline)", gpu=True, bench_only=True
+    ),
+    "torch-cuda-spconv": BackendInfo(
+        "the PyTorch GPU baseline with its U-Net on spconv (spconv-cu126; preprocess "
+        "still builds the CPU kernel maps it does not use)",
+        gpu=True,
+        bench_only=True,
+    ),
+    "tensorrt": BackendInfo("TensorRT engines with the isbnet:: plugins", gpu=True, export=True),
+}
+#: The product's backends (`isbnet-trt run/infer --backend`, `Pipeline`).
 BACKENDS = ("torch", "onnxruntime", "tensorrt")
+GPU_BACKENDS = tuple(name for name, info in REGISTRY.items() if info.gpu)
+EXPORT_BACKENDS = tuple(name for name, info in REGISTRY.items() if info.export)
 _REQUIRES = {"torch": ("torch",), "onnxruntime": ("onnxruntime",), "tensorrt": ("tensorrt", "cuda")}
 
 

@@ -205,7 +205,7 @@ def test_spconv_backbone_equals_torch_backbone(small_scene):
     pytest.importorskip(
         "spconv.pytorch", reason="spconv not installed: the torch-spconv backend is not checked"
     )
-    from isbnet_trt.runtime.backends.torch_spconv import SpconvStages
+    from isbnet_trt.benchmarks.torch_spconv import SpconvStages
 
     model, scene = small_scene
     args = (scene.voxel_feats, scene.voxel_coords_float, scene.voxel_spps, scene.maps)
@@ -236,7 +236,7 @@ def test_spconv_device_stages_give_the_reference_instances(small_scene):
     )
     from isbnet_trt.isbnet.compare import match_instances
     from isbnet_trt.isbnet.inference import forward_test
-    from isbnet_trt.runtime.backends.torch_spconv import SpconvDeviceStages
+    from isbnet_trt.benchmarks.torch_spconv import SpconvDeviceStages
 
     model, scene = small_scene
     with torch.no_grad():

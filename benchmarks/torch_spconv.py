@@ -15,7 +15,9 @@ the previous setting is restored afterwards; the heads, aggregators and decoder 
 caller's threads. The thread count is process-wide: do not run other torch work concurrently
 with `backbone` in the same process.
 
-spconv is imported lazily (`pip install 'isbnet-trt[spconv]'`).
+spconv is imported lazily (`pip install 'isbnet-trt[spconv]'`). A baseline of the benchmark
+(backends `torch-spconv`, `torch-cuda-spconv`) and of the GPU check, not a way to deploy: it
+lives with the benchmarks, not in `runtime/backends/`.
 """
 
 from __future__ import annotations
