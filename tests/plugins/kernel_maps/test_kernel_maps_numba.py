@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.plugins.kernel_maps import numba_maps as fast
 from isbnet_trt.plugins.kernel_maps import reference
-from isbnet_trt.training.synthetic import generate_room
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "isbnet"))
+from _room_scene import room_voxels  # noqa: E402
+
+#: U-Net levels of ISBNet (`ModelConfig().num_blocks`).
+NUM_LEVELS = 7
 
 
 def _random_voxels(n: int, seed: int, box: int) -> np.ndarray:
@@ -33,10 +39,8 @@ def _same_levels(got, ref) -> bool:
 
 
 def test_room_maps_equal_the_numpy_builder():
-    cfg = ModelConfig()
-    room = generate_room(40_000, seed=4)
-    base = prepare_scene(room.points, room.superpoints, cfg).maps[0]
-    args = (base.coords, cfg.num_blocks, base.spatial_shape)
+    coords = room_voxels(40_000, seed=4)
+    args = (coords, NUM_LEVELS, reference.official_spatial_shape(coords))
     assert _same_levels(fast.build_unet_maps(*args), reference.build_unet_maps(*args))
 
 
