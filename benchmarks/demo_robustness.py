@@ -7,7 +7,7 @@ measures how far AP falls when the model card's 20 test rooms (seeds 500-519, 30
 never used in training) change in ways such a generator could: colours (palette, grey, channel
 order), density, scale, noise, tilt, occlusion holes, a ceiling, several at once (each change
 keeps every point's labels and true superpoint), and on the rooms of the project's second
-generator (`isbnet.synthetic_b`, same seeds, superpoints computed from the points).
+generator (`training.synthetic` generator b, same seeds, superpoints computed from the points).
 Writes `benchmarks/results/demo_robustness.md`.
 """
 
@@ -25,11 +25,10 @@ import numpy as np
 
 from isbnet_trt.isbnet import demo
 from isbnet_trt.runtime.pipeline import Pipeline
-from isbnet_trt.training import synthetic_c
 from isbnet_trt.training.evaluation import InstanceEvaluator, InstanceGroundTruth, InstancePrediction
-from isbnet_trt.training.synthetic import SyntheticScene, generate_room
+from isbnet_trt.training.synthetic import SyntheticScene, generate_room, get_generator
 from isbnet_trt.training.train import TEST_SEEDS, eval_rooms
-from isbnet_trt.training.train_data import drop_in_holes, room_with_superpoints, second_generator_room
+from isbnet_trt.training.train_data import drop_in_holes
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -105,8 +104,12 @@ def combined(*changes: Change) -> Change:
     return change
 
 
+def second_generator_room(seed: int, n_points: int) -> SyntheticScene:
+    return get_generator("b")(n_points, seed)
+
+
 def third_generator_room(seed: int, n_points: int) -> SyntheticScene:
-    return room_with_superpoints(synthetic_c, seed, n_points)
+    return get_generator("c")(n_points, seed)
 
 
 def _room_at(scale_points: float, **options) -> Room:

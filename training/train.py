@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--second-generator-prob",
         type=float,
         default=0.0,
-        help="share of rooms from the second generator (isbnet.synthetic_b; default 0)",
+        help="share of rooms from the second generator (training.synthetic generator b; default 0)",
     )
     g.add_argument("--init", help="start from these weights (e.g. a backbone checkpoint)")
     g.add_argument("--resume", action="store_true", help="continue from <work-dir>/latest.pth if present")

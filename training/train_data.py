@@ -2,7 +2,7 @@
 
 `sample_room` draws a room of random size, density, noise, colour noise, object density and
 superpoint granularity (a generator-independent model must not learn one density or palette),
-optionally from the second generator (`synthetic_b`) instead.
+optionally from the second generator (`training.synthetic`, generator b) instead.
 `augment` is the official `transform_train` (random jitter / flip / full rotation of the
 coordinates, two elastic distortions of the voxel coordinates, per-scene colour shift) plus
 photometric augmentation of our own (brightness, contrast, per-channel gain, occasional
@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 import torch
@@ -31,8 +30,7 @@ from isbnet_trt.isbnet.preprocess import official_preparation
 from isbnet_trt.isbnet.sparse_conv import LevelPairs
 from isbnet_trt.isbnet.voxelize import voxel_mean, voxelize
 from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
-from isbnet_trt.training import synthetic_b
-from isbnet_trt.training.synthetic import SyntheticScene, generate_room
+from isbnet_trt.training.synthetic import SyntheticScene, generate_room, get_generator
 from isbnet_trt.training.targets import (
     IGNORE,
     InstanceInfo,
@@ -56,7 +54,7 @@ class RoomDistribution:
     structure_superpoint_size: tuple[float, float] = (0.4, 0.9)  # m, walls / floor
     ceiling_prob: float = 0.15
     min_seed: int = 1_000_000  # generator seeds in [min_seed, 2**31): held-out rooms use smaller ones
-    second_generator_prob: float = 0.0  # share of rooms from `synthetic_b` (superpoints computed)
+    second_generator_prob: float = 0.0  # share of rooms from generator b (superpoints computed)
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribut
     lo, hi = math.log(dist.min_points), math.log(dist.max_points)
     n_points = int(round(math.exp(rng.uniform(lo, hi))))
     if dist.second_generator_prob > 0 and rng.random() < dist.second_generator_prob:  # no draw when off
-        return second_generator_room(int(rng.integers(dist.min_seed, 2**31)), n_points)
+        return get_generator("b")(n_points, seed=int(rng.integers(dist.min_seed, 2**31)))
     return generate_room(
         n_points,
         seed=int(rng.integers(dist.min_seed, 2**31)),
@@ -94,28 +92,6 @@ def sample_room(rng: np.random.Generator, dist: RoomDistribution = RoomDistribut
         superpoint_size=float(rng.uniform(*dist.superpoint_size)),
         structure_superpoint_size=float(rng.uniform(*dist.structure_superpoint_size)),
         ceiling=bool(rng.random() < dist.ceiling_prob),
-    )
-
-
-def second_generator_room(seed: int, n_points: int) -> SyntheticScene:
-    """A room of `synthetic_b` (the project's second generator, written independently of
-    `synthetic`: other shapes, sizes, palettes and room types); see `room_with_superpoints`."""
-    return room_with_superpoints(synthetic_b, seed, n_points)
-
-
-def room_with_superpoints(generator: ModuleType, seed: int, n_points: int) -> SyntheticScene:
-    """`generator.make_room(seed, n_points)` (`synthetic_b` or `synthetic_c`, which have no
-    superpoints) as a `SyntheticScene`, with superpoints computed from its points
-    (`runtime.superpoints`, as `--superpoints auto` does for a user's scan)."""
-    from isbnet_trt.runtime.superpoints import compute_superpoints
-
-    room = generator.make_room(seed, n_points)
-    return SyntheticScene(
-        points=room["points"],
-        superpoints=compute_superpoints(room["points"]),
-        semantic_labels=room["semantic_labels"],
-        instance_labels=room["instance_labels"],
-        meta={"generator": generator.__name__.rsplit(".", 1)[-1], "seed": seed, "n_points": n_points},
     )
 
 

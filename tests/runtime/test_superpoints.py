@@ -1,4 +1,4 @@
-"""Superpoints from bare point clouds (`runtime/superpoints.py`): contract, degenerate inputs, quality."""
+"""Superpoints from bare point clouds (`runtime/superpoints/`): contract, degenerate inputs, quality."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Synthetic room generator: determinism, point counts, label and superpoint consistency, geometry."""
+"""Room generator a (the default): determinism, point counts, label and superpoint consistency, geometry."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from isbnet_trt.training.synthetic import (
     CLASS_NAMES,
     IGNORE_INSTANCE,
     SyntheticScene,
-    _main,
     generate_room,
     load_scene,
     save_scene,
 )
+from isbnet_trt.training.synthetic.cli import main
 
 SEEDS = (0, 1, 2)
 
@@ -151,7 +151,14 @@ def test_save_load_roundtrip(tmp_path) -> None:
 
 def test_cli_writes_scene_and_png(tmp_path, capsys) -> None:
     out, png = tmp_path / "room.npz", tmp_path / "room.png"
-    assert _main(["--seed", "7", "--points", "4000", "--out", str(out), "--png", str(png)]) == 0
+    assert main(["--seed", "7", "--points", "4000", "--out", str(out), "--png", str(png)]) == 0
     assert load_scene(out).points.shape == (4000, 6)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "4000 points" in capsys.readouterr().out
+
+
+def test_cli_other_generator(tmp_path, capsys) -> None:
+    png = tmp_path / "room.png"
+    assert main(["--generator", "c", "--seed", "2", "--points", "4000", "--png", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "4000 points" in capsys.readouterr().out
