@@ -35,8 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(sem):
             name = scene.class_names[int(sem[0])]
             counts[name] = counts.get(name, 0) + 1
-    room = " x ".join(f"{v:.2f}" for v in scene.meta["room"]) + " m, " if "room" in scene.meta else ""
-    print(f"room {room}{len(scene.points)} points, {scene.n_superpoints} superpoints,", end=" ")
+    room = (
+        "room " + " x ".join(f"{v:.2f}" for v in scene.meta["room"]) + " m, " if "room" in scene.meta else ""
+    )
+    print(f"{room}{len(scene.points)} points, {scene.n_superpoints} superpoints,", end=" ")
     print(f"{scene.n_instances} objects")
     print(", ".join(f"{name} {n}" for name, n in counts.items()))
     return 0

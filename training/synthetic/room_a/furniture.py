@@ -19,8 +19,7 @@ from isbnet_trt.training.synthetic.room_a.shape import (
     shaded,
 )
 
-# --------------------------------------------------------------------------------------------------
-# class builders: (rng, cell) -> _Shape in the local frame
+# class builders: (rng, cell) -> Shape in the local frame
 
 
 def _chair(rng: np.random.Generator, cell: float) -> Shape:

@@ -18,7 +18,6 @@ from isbnet_trt.training.synthetic.scene import CLASS_ID, IGNORE_INSTANCE
 _REFERENCE_SURFACE = 2 * 6.0 * 5.0 + 2 * (6.0 + 5.0) * 2.8  # floor, walls and ~ floor-sized furniture, m^2
 
 
-# --------------------------------------------------------------------------------------------------
 # placement: oriented 2-D footprints with a height range, rejection sampling
 
 

@@ -7,10 +7,6 @@ from dataclasses import dataclass
 GENERATOR_VERSION = "isbnet-trt-synthetic-room/1"
 
 
-# --------------------------------------------------------------------------------------------------
-# public API
-
-
 @dataclass(frozen=True)
 class RoomOptions:
     """Knobs of `generate_room` (pass them as keyword arguments)."""

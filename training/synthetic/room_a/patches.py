@@ -17,10 +17,6 @@ RECT, FRUSTUM, ANNULUS = 0, 1, 2
 TWO_PI = 2.0 * math.pi
 
 
-# --------------------------------------------------------------------------------------------------
-# patches: the surface primitives of a room
-
-
 @dataclass
 class Patches:
     """Growing list of surface patches (one row each) with their labels and superpoint grouping.

@@ -15,10 +15,6 @@ from isbnet_trt.training.synthetic.scene import IGNORE_INSTANCE, SyntheticScene
 _LIGHT = (0.35, 0.25, 0.9)  # direction of the light baked into the colours (normalised where used)
 
 
-# --------------------------------------------------------------------------------------------------
-# sampling
-
-
 @dataclass(frozen=True)
 class _Sample:
     """Surface points before noise: patch (N,) int64, xyz (N, 3), normal (N, 3), metric (u, v) (N, 2)."""

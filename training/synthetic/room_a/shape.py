@@ -10,7 +10,6 @@ import numpy as np
 
 from isbnet_trt.training.synthetic.room_a.patches import ANNULUS, FRUSTUM, RECT, TWO_PI
 
-# --------------------------------------------------------------------------------------------------
 # object shapes in their local frame: x across, y depth (+y = back, towards the wall), z up from the floor
 
 

@@ -37,7 +37,6 @@ from isbnet_trt.training.synthetic.room_b.walls import (
 )
 
 
-# ----------------------------------------------------------------------------- placement
 def place_on_wall(room, rng, o, tries=40, wall=None, gap=None):
     for _ in range(tries):
         wi = rng.integers(len(room.walls)) if wall is None else wall

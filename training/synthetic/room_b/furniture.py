@@ -8,7 +8,6 @@ from isbnet_trt.training.synthetic.room_b.materials import BED, CHAIR, DESK, SOF
 from isbnet_trt.training.synthetic.room_b.parts import Part, box, box_z, cyl_z
 from isbnet_trt.training.synthetic.room_b.room import Obj
 
-# ----------------------------------------------------------------------------- object builders
 # Object frame: footprint centred at origin, x in [-hx, hx], y in [-hy, hy], back at -hy, z up from 0.
 
 

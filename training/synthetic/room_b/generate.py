@@ -16,7 +16,6 @@ from isbnet_trt.training.synthetic.room_b.room import Obj, Room
 from isbnet_trt.training.synthetic.scene import SyntheticScene, scene_with_computed_superpoints
 
 
-# ----------------------------------------------------------------------------- sampling
 def _contains(solids, q):
     """(M,) bool: q inside any solid. solids: list of (kind, c, yaw, h, extra, aabb)."""
     hit = np.zeros(len(q), bool)

@@ -10,7 +10,6 @@ WALL, FLOOR, CABINET, BED, CHAIR, SOFA, TABLE, DOOR, WINDOW, BOOKSHELF = range(1
 PICTURE, COUNTER, DESK, CURTAIN, FRIDGE, SHOWER, TOILET, SINK, BATHTUB, OTHER = range(10, 20)
 
 
-# ----------------------------------------------------------------------------- materials
 def _jit(rng, c, a=0.04):
     return np.clip(np.asarray(c, float) + rng.normal(0, a, 3), 0.02, 0.98)
 

@@ -8,7 +8,6 @@ import math
 import numpy as np
 
 
-# ----------------------------------------------------------------------------- parts
 class Part:
     """A primitive in object coordinates: kind, centre (3,), half sizes (3,), yaw about z."""
 

@@ -9,7 +9,6 @@ from isbnet_trt.training.synthetic.room_b.parts import Part, box, box_z, cyl_z
 from isbnet_trt.training.synthetic.room_b.room import Obj, Room
 
 
-# ----------------------------------------------------------------------------- wall items
 def wall_item(
     room: Room, rng, kind, widths, z0, z1, depth, zone_depth, zone_z=None, wall=None, s=None, tries=30
 ):

@@ -34,7 +34,6 @@ from isbnet_trt.training.synthetic.room_c.room import (
 )
 
 
-# ---------------------------------------------------------------- room recipes
 def furnish(rng, room: Room, rtype):
     r = rng.random
     add_door(rng, room)

@@ -8,7 +8,6 @@ from isbnet_trt.training.synthetic.scene import CLASS_ID
 
 C = CLASS_ID  # class name -> ScanNetV2 20-class index
 
-# ---------------------------------------------------------------- colours / materials
 WOODS = [
     (150, 105, 65),
     (120, 80, 50),

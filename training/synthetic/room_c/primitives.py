@@ -10,7 +10,6 @@ import numpy as np
 from isbnet_trt.training.synthetic.geometry import yaw_rotation
 
 
-# ---------------------------------------------------------------- primitives (object frame)
 def box(cx, cy, z0, w, d, h, col, tex="plain", yaw=0.0, alpha=1.0):
     """Box with centre (cx, cy), bottom z0, size w (x) d (y) h (z)."""
     return {

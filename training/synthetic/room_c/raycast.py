@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 
-# ---------------------------------------------------------------- ray casting
 def _local(p, o, D):
     c, s = math.cos(p["yaw"]), math.sin(p["yaw"])
     ox, oy, oz = o - p["c"]

@@ -15,7 +15,6 @@ from isbnet_trt.training.synthetic.room_c.primitives import Obj, box, curtain_pa
 GRID = 0.05  # floor occupancy grid (m)
 
 
-# ---------------------------------------------------------------- room layout
 class Room:
     def __init__(self, rng, lx, ly, hz):
         self.rng, self.lx, self.ly, self.hz = rng, lx, ly, hz
