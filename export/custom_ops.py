@@ -22,7 +22,8 @@ from torch import Tensor
 
 from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.sparse_conv import sparse_conv
-from isbnet_trt.plugins import DOMAIN, DOMAIN_VERSION
+from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.spec import DOMAIN, DOMAIN_VERSION
 
 
 # ---------------------------------------------------------------------------------- torch ops
@@ -42,16 +43,14 @@ def _(features: Tensor, kernel_map: Tensor, weight: Tensor) -> Tensor:
 def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
     """`isbnet::FarthestPointSample`: xyz (N, 3) -> int32 (n_sample,) ("isbnet") or
     (min(n_sample, N),) ("pointnet2")."""
-    n = n_sample if variant == "isbnet" else min(n_sample, xyz.shape[0])
-    if n == 0:
-        return torch.zeros(0, dtype=torch.int32, device=xyz.device)
-    return geometry.farthest_point_sample(xyz, n, variant=variant).to(torch.int32)
+    return geometry.farthest_point_sample(xyz, n_sample, variant=variant).to(torch.int32)
 
 
 @farthest_point_sample.register_fake
 def _(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
-    n = n_sample if variant == "isbnet" else torch.sym_min(n_sample, xyz.shape[0])
-    return xyz.new_empty(n, dtype=torch.int32)
+    n_sample, variant = spec.check_farthest_point_sample(n_sample, variant)
+    n_out = spec.fps_output_size(xyz.shape[0], n_sample, variant, torch.sym_min)
+    return xyz.new_empty(n_out, dtype=torch.int32)
 
 
 @torch.library.custom_op("isbnet_export::ball_query", mutates_args=())
@@ -62,6 +61,7 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
 
 @ball_query.register_fake
 def _(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
+    _, n_sample = spec.check_ball_query(radius, n_sample)
     return xyz.new_empty(centres.shape[0], n_sample, dtype=torch.int32)
 
 
@@ -79,56 +79,52 @@ class ExportGeometry:
 
 
 # ---------------------------------------------------------------------------------- ONNX schemas
-_AttrType = onnx.defs.OpSchema.AttrType
-_Param = onnx.defs.OpSchema.FormalParameter
-_FLOATS = ["tensor(float)", "tensor(float16)"]
+_ATTR_TYPE = {
+    "int": onnx.defs.OpSchema.AttrType.INT,
+    "float": onnx.defs.OpSchema.AttrType.FLOAT,
+    "string": onnx.defs.OpSchema.AttrType.STRING,
+}
 
 
-def _schema(
-    name: str,
-    inputs: list[tuple[str, str]],
-    outputs: list[tuple[str, str]],
-    attrs: list[tuple[str, _AttrType]],
-) -> onnx.defs.OpSchema:
+def _schema(op: spec.OpSpec) -> onnx.defs.OpSchema:
+    """The ONNX schema of a spec: a tensor following another's type (`same_as`) and the one it
+    follows share the type variable `T`; the others name their single type."""
+    typed = {t.same_as for t in (*op.inputs, *op.outputs) if t.same_as}
+
+    def param(t: spec.TensorSpec) -> onnx.defs.OpSchema.FormalParameter:
+        if t.same_as or t.name in typed:
+            return onnx.defs.OpSchema.FormalParameter(t.name, "T")
+        (elem,) = t.types
+        return onnx.defs.OpSchema.FormalParameter(t.name, f"tensor({_tensor_type(elem)})")
+
+    anchors = [t for t in op.inputs if t.name in typed]
+    constraints = [("T", [f"tensor({_tensor_type(e)})" for e in anchors[0].types], "")] if anchors else []
     return onnx.defs.OpSchema(
-        name,
-        DOMAIN,
-        DOMAIN_VERSION,
-        inputs=[_Param(n, t) for n, t in inputs],
-        outputs=[_Param(n, t) for n, t in outputs],
-        type_constraints=[("T", _FLOATS, "features, weights and coordinates")],
-        attributes=[onnx.defs.OpSchema.Attribute(a, t, "") for a, t in attrs],
+        op.name,
+        spec.DOMAIN,
+        spec.DOMAIN_VERSION,
+        inputs=[param(t) for t in op.inputs],
+        outputs=[param(t) for t in op.outputs],
+        type_constraints=constraints,
+        attributes=[onnx.defs.OpSchema.Attribute(a.name, _ATTR_TYPE[a.kind], "") for a in op.attributes],
     )
 
 
-#: The op specs' signatures (docs/ops/*.md) as ONNX schemas.
-SCHEMAS = {
-    "SparseConv3d": _schema(
-        "SparseConv3d",
-        [("features", "T"), ("kernel_map", "tensor(int32)"), ("weight", "T")],
-        [("output", "T")],
-        [],
-    ),
-    "FarthestPointSample": _schema(
-        "FarthestPointSample",
-        [("xyz", "T")],
-        [("indices", "tensor(int32)")],
-        [("n_sample", _AttrType.INT), ("variant", _AttrType.STRING)],
-    ),
-    "BallQuery": _schema(
-        "BallQuery",
-        [("xyz", "T"), ("centres", "T")],
-        [("indices", "tensor(int32)")],
-        [("radius", _AttrType.FLOAT), ("n_sample", _AttrType.INT)],
-    ),
-}
+def _tensor_type(elem: str) -> str:
+    """ONNX type-string spelling of an element type ("FLOAT16" -> "float16")."""
+    name = onnx.helper.tensor_dtype_to_string(getattr(onnx.TensorProto, elem))
+    return name.removeprefix("TensorProto.").lower()
+
+
+#: The op specs' signatures (`plugins.spec`) as ONNX schemas.
+SCHEMAS = {name: _schema(op) for name, op in spec.OPS.items()}
 
 
 def translation_table() -> dict[Callable, Callable]:
     """`custom_translation_table` for `torch.onnx.export`: each export op -> one bare
     `isbnet::<Op>` node (bodies are attached after export, see `export.functions`)."""
     opset = values.Opset(DOMAIN, DOMAIN_VERSION)
-    conv_op, fps_op, bq_op = (values.Op(opset, name, SCHEMAS[name]) for name in SCHEMAS)
+    conv_op, fps_op, bq_op = (values.Op(opset, name, SCHEMAS[name]) for name in spec.OPS)
 
     def conv(features, kernel_map, weight):  # noqa: ANN001, ANN202 (onnxscript values)
         return conv_op(features, kernel_map, weight)

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from isbnet_trt.export.custom_ops import DOMAIN
+from isbnet_trt.plugins import spec
 
 #: Opset of the standard ops inside the bodies (the models' default domain is >= this).
 BODY_OPSET = 17
@@ -149,11 +149,12 @@ def sparse_conv3d_body() -> onnx.FunctionProto:
     w2 = b.op("Reshape", w, b.op("Concat", kc, c_out, axis=0))
     out = b.op("MatMul", flat, w2)
     b.nodes.append(helper.make_node("CastLike", [out, "features"], ["output"]))
-    return _function("SparseConv3d", ["features", "kernel_map", "weight"], ["output"], [], b)
+    return _function("SparseConv3d", b)
 
 
 # ------------------------------------------------------------------------- FarthestPointSample
-_POW2 = _i64([1 << i for i in range(11)])  # block sizes 1 .. 1024
+_CAP = spec.FPS_BLOCK_CAP
+_POW2 = _i64([1 << i for i in range(max(_CAP.values()).bit_length())])  # block sizes 1 .. 1024
 
 
 def farthest_point_sample_body() -> onnx.FunctionProto:
@@ -184,12 +185,12 @@ def farthest_point_sample_body() -> onnx.FunctionProto:
             "If", [b.op("Equal", n, b.const(_i64(0)))], ["indices"], then_branch=then_g, else_branch=else_g
         )
     )
-    return _function("FarthestPointSample", ["xyz"], ["indices"], ["n_sample", "variant"], b)
+    return _function("FarthestPointSample", b)
 
 
 def _fps_loop(b: _Builder, xyz: str, n: str, n_out: str, is_pn2: str) -> None:
     """Nodes computing the samples of a non-empty xyz; the last node's output is the result."""
-    cap = b.op("Where", is_pn2, b.const(_i64(512)), b.const(_i64(1024)))
+    cap = b.op("Where", is_pn2, b.const(_i64(_CAP["pointnet2"])), b.const(_i64(_CAP["isbnet"])))
     pows = b.const(_POW2)
     fits = b.op("LessOrEqual", pows, n)
     block = b.op("Min", b.op("ReduceMax", b.op("Where", fits, pows, b.const(_i64(1))), keepdims=0), cap)
@@ -198,7 +199,7 @@ def _fps_loop(b: _Builder, xyz: str, n: str, n_out: str, is_pn2: str) -> None:
     # key[k] = bitrev(k mod B) * N + k: the tie rule is "smallest key among the maxima".
     k = b.op("Range", b.const(_i64(0)), n, b.const(_i64(1)))
     t = b.op("Unsqueeze", b.op("Mod", k, block), b.const(_i64([1])))  # (N, 1)
-    i = b.const(_i64(list(range(11))))
+    i = b.const(_i64(list(range(_POW2.size))))
     bit = b.op("Mod", b.op("Div", t, pows), b.const(_i64(2)))  # (N, 11): bit i of t
     shift = b.op("Max", b.op("Sub", b.op("Sub", n_bits, b.const(_i64(1))), i), b.const(_i64(0)))
     place = b.op("Where", b.op("Less", i, n_bits), b.op("Gather", pows, shift), b.const(_i64(0)))  # 2^(L-1-i)
@@ -206,8 +207,8 @@ def _fps_loop(b: _Builder, xyz: str, n: str, n_out: str, is_pn2: str) -> None:
     key = b.op("Add", b.op("Mul", rev, n), k)
     # Running minima: 1e10 for valid points, -1 for points pointnet2 skips (|p|^2 <= 1e-3).
     mag = b.op("Cast", sqdist(b, xyz), to=TensorProto.DOUBLE)
-    skip = b.op("And", is_pn2, b.op("LessOrEqual", mag, b.const(np.float64(1e-3))))
-    tmp0 = b.op("Where", skip, b.const(np.float32(-1.0)), b.const(np.float32(1e10)))
+    skip = b.op("And", is_pn2, b.op("LessOrEqual", mag, b.const(np.float64(spec.FPS_PN2_ORIGIN_EPS))))
+    tmp0 = b.op("Where", skip, b.const(np.float32(-1.0)), b.const(np.float32(spec.FPS_INIT)))
 
     body = b.sub()
     tmp_new = body.op(
@@ -229,7 +230,9 @@ def _fps_loop(b: _Builder, xyz: str, n: str, n_out: str, is_pn2: str) -> None:
     trips = b.op("Max", b.op("Sub", n_out, b.const(_i64(1))), b.const(_i64(0)))
     _, _, picks = b.op("Loop", trips, b.const(np.bool_(True)), tmp0, b.const(_i64(0)), n_out=3, body=body_g)
     picks = b.op("Reshape", picks, b.const(_i64([-1])))  # (n_out - 1,) even for zero trips
-    b.op("Cast", b.op("Concat", b.const(_i64([0])), picks, axis=0), to=TensorProto.INT32)
+    picks = b.op("Concat", b.const(_i64([0])), picks, axis=0)  # slot 0 is point 0, if n_out > 0
+    picks = b.op("Slice", picks, b.const(_i64([0])), b.op("Reshape", n_out, b.const(_i64([1]))))
+    b.op("Cast", picks, to=TensorProto.INT32)
 
 
 # ------------------------------------------------------------------------- BallQuery
@@ -247,12 +250,14 @@ def ball_query_body() -> onnx.FunctionProto:
     body = b.sub()
     c = body.op("Gather", centres, "bq_iter", axis=0)
     hit = body.op("Less", sqdist(body, body.op("Sub", c, xyz)), r2)
-    pad = body.op("Expand", n, n_sample)  # n_sample keys "none" (= N): TopK always has enough
+    n_top = b.op("Max", n_sample, b.const(_i64([1])))  # >= 1 so that `first` exists; sliced below
+    pad = body.op("Expand", n, n_top)  # n_top keys "none" (= N): TopK always has enough
     keys = body.op("Concat", body.op("Where", hit, k, n), pad, axis=0)
-    first_k, _ = body.op("TopK", keys, n_sample, largest=0, sorted=1, n_out=2)
+    first_k, _ = body.op("TopK", keys, n_top, largest=0, sorted=1, n_out=2)
     first = body.op("Gather", first_k, body.const(_i64(0)), axis=0)
     row = body.op("Where", body.op("Less", first_k, n), first_k, first)  # pad with the first hit
     row = body.op("Where", body.op("Less", first, n), row, body.const(_i64(0)))  # no hit: zeros
+    row = body.op("Slice", row, body.const(_i64([0])), n_sample)  # n_sample = 0: empty rows
     cond_out = body.op("Identity", "bq_cond")
     body_g = helper.make_graph(
         body.nodes,
@@ -261,9 +266,10 @@ def ball_query_body() -> onnx.FunctionProto:
         [_vi(cond_out, TensorProto.BOOL, []), _vi(row, TensorProto.INT64, [None])],
     )
     rows = b.op("Loop", b.op("Squeeze", m), b.const(np.bool_(True)), body=body_g)
-    shaped = b.op("Reshape", rows, b.op("Concat", m, n_sample, axis=0))  # (M, n_sample) even for M = 0
+    shape = b.op("Concat", m, n_sample, axis=0)
+    shaped = b.op("Reshape", rows, shape, allowzero=1)  # (M, n_sample) even for M = 0 or n_sample = 0
     b.nodes.append(helper.make_node("Cast", [shaped], ["indices"], to=TensorProto.INT32))
-    return _function("BallQuery", ["xyz", "centres"], ["indices"], ["radius", "n_sample"], b)
+    return _function("BallQuery", b)
 
 
 # ------------------------------------------------------------------------- assembly
@@ -271,17 +277,17 @@ def _vi(name: str, elem_type: int, shape: list[int | None]) -> onnx.ValueInfoPro
     return helper.make_tensor_value_info(name, elem_type, shape)
 
 
-def _function(
-    name: str, inputs: list[str], outputs: list[str], attributes: list[str], b: _Builder
-) -> onnx.FunctionProto:
+def _function(name: str, b: _Builder) -> onnx.FunctionProto:
+    """The function `isbnet::<name>` with the spec's inputs, outputs and attributes."""
+    op = spec.OPS[name]
     return helper.make_function(
-        DOMAIN,
+        spec.DOMAIN,
         name,
-        inputs,
-        outputs,
+        [t.name for t in op.inputs],
+        [t.name for t in op.outputs],
         b.nodes,
         opset_imports=[helper.make_opsetid("", BODY_OPSET)],
-        attributes=attributes,
+        attributes=list(op.attribute_names),
     )
 
 

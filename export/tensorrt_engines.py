@@ -54,6 +54,7 @@ import onnx
 from onnx import helper
 
 from isbnet_trt.files import write_atomic
+from isbnet_trt.plugins.spec import FPS_SCRATCH_SUFFIX  # name of the unused FPS scratch output
 from isbnet_trt.plugins.trt_plugins import (
     ATTRIBUTE_TYPES,
     OPS,
@@ -76,8 +77,6 @@ __all__ = [
 DimRange = tuple[int, int, int]
 #: Attributes the parser consumes (never passed to the plugin).
 _PARSER_ATTRS = ("plugin_namespace", "plugin_version", "aot")
-#: Name of the unused second output `prepare_onnx` gives an FPS node: `<indices output><suffix>`.
-FPS_SCRATCH_SUFFIX = "__isbnet_fps_scratch"
 _ONNX_ATTR_TYPE = {
     "INT": onnx.AttributeProto.INT,
     "FLOAT": onnx.AttributeProto.FLOAT,

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from isbnet_trt.plugins import spec
+
 __all__ = [
     "fma_f32",
     "squared_distance",
@@ -32,11 +34,7 @@ __all__ = [
 ArrayLike = Tensor | np.ndarray
 
 # §0: the FPS running minimum starts at fl32(1e10) (exactly 1e10).
-_FPS_INIT = np.float32(1e10)
-# §5: pointnet2 skips points with (double)fmaf-magnitude <= 1e-3 (a double literal).
-_PN2_ORIGIN_EPS = 1e-3
-# Thread caps of `opt_n_threads` (TOTAL_THREADS in each extension's cuda_utils.h).
-_FPS_BLOCK_CAP = {"isbnet": 1024, "pointnet2": 512}
+_FPS_INIT = np.float32(spec.FPS_INIT)
 # Safety margins of the float32 prefilters below (the plain float32 distance is within a few
 # ulps, i.e. ~2^-22 relative, of the FMA distance; the margins are far wider than that).
 _REL_MARGIN = np.float32(1.0 + 2.0**-16)
@@ -153,7 +151,9 @@ def _tie_winner(cands: np.ndarray, block: int, bitrev: np.ndarray) -> int:
 def farthest_point_sample(xyz: ArrayLike, n_sample: int, variant: str = "isbnet") -> Tensor:
     """Furthest point sampling with the official kernels' start, tie and exhaustion rules.
 
-    xyz: (N, 3) float32 points. Returns (n_sample,) int64 indices into `xyz`, on xyz's device.
+    xyz: (N, 3) float32 points. Returns int64 indices into `xyz`, on xyz's device: (n_sample,)
+    for "isbnet", (min(n_sample, N),) for "pointnet2" (`spec.fps_output_size`). N = 0: "isbnet"
+    gives n_sample zeros, "pointnet2" an empty output; n_sample = 0 gives an empty output.
 
     variant="isbnet": `furthestsampling_batchflat` with ISBNet's offsets `[0, N]` (§3). Slot 0
     is point 0; each further slot takes the point with the largest running minimum of §0
@@ -167,23 +167,17 @@ def farthest_point_sample(xyz: ArrayLike, n_sample: int, variant: str = "isbnet"
     skipped, and distances of the first round are measured from it. Threads without a valid
     point report (-1, 0), so with no valid point at all every slot is 0.
     """
-    if variant not in _FPS_BLOCK_CAP:
-        raise ValueError(f"variant must be 'isbnet' or 'pointnet2', got {variant!r}")
+    n_sample, variant = spec.check_farthest_point_sample(n_sample, variant)
     pts = _as_points(xyz, "xyz")
-    n_sample = int(n_sample)
-    if n_sample < 0:
-        raise ValueError(f"n_sample must be >= 0, got {n_sample}")
     n = pts.shape[0]
-    if n == 0 and n_sample > 0:
-        raise ValueError("cannot sample from an empty point set")
-    out = np.zeros(n_sample, dtype=np.int64)
-    if n_sample > 1:
-        block = opt_n_threads(n, _FPS_BLOCK_CAP[variant])
+    out = np.zeros(spec.fps_output_size(n, n_sample, variant), dtype=np.int64)
+    if out.size > 1 and n > 0:  # N = 0 (isbnet): every slot stays 0 (rule 6)
+        block = opt_n_threads(n, spec.FPS_BLOCK_CAP[variant])
         active = np.arange(n, dtype=np.int64)
         if variant == "pointnet2":
             x, y, z = pts[:, 0], pts[:, 1], pts[:, 2]
             mag = _fma_f32_np(z, z, _fma_f32_np(x, x, y * y))
-            active = np.flatnonzero(mag.astype(np.float64) > _PN2_ORIGIN_EPS)
+            active = np.flatnonzero(mag.astype(np.float64) > spec.FPS_PN2_ORIGIN_EPS)
         if active.size:  # no valid point (pointnet2 only): every slot stays 0
             _fps_loop(pts, active, block, out)
     return _to_torch(out, xyz)
@@ -242,9 +236,7 @@ def ball_query(xyz: ArrayLike, centres: ArrayLike, radius: float, n_sample: int)
     """
     pts = _as_points(xyz, "xyz")
     qs = _as_points(centres, "centres")
-    n_sample = int(n_sample)
-    if n_sample < 0:
-        raise ValueError(f"n_sample must be >= 0, got {n_sample}")
+    radius, n_sample = spec.check_ball_query(radius, n_sample)
     r = np.float32(radius)  # the Python float is passed as a C++ float
     r2 = np.float32(r * r)
     out = np.zeros((qs.shape[0], n_sample), dtype=np.int64)

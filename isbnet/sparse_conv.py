@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from isbnet_trt.plugins import spec
 from isbnet_trt.plugins.kernel_maps import LevelMaps
 
 #: Output rows per block of `KernelPairs`: small enough that a block's gathered rows stay in
@@ -244,7 +245,7 @@ def sparse_conv(
             raise ValueError(f"KernelPairs on {pairs.table.device}, features on {features.device}")
     else:
         pairs = KernelPairs.build(kernel_map, device=features.device)
-    _check_inputs(features, weight_kcc, pairs.kernel_volume, pairs.min_inputs)
+    _check_inputs(features, weight_kcc, (pairs.num_out, pairs.kernel_volume), pairs.min_inputs)
     if features.dtype in (torch.float16, torch.bfloat16):  # the op spec: accumulate in float32
         return sparse_conv(features.float(), pairs, weight_kcc.float()).to(features.dtype)
     track_grad = torch.is_grad_enabled() and (features.requires_grad or weight_kcc.requires_grad)
@@ -285,16 +286,8 @@ def _block_output(
     return torch.addmm(base, scatter, products, out=out)
 
 
-def _check_inputs(features: Tensor, weight_kcc: Tensor, kernel_volume: int, min_inputs: int) -> None:
-    if features.dim() != 2:
-        raise ValueError(f"features must be (N_in, C_in), got shape {tuple(features.shape)}")
-    if weight_kcc.dim() != 3:
-        raise ValueError(f"weight must be (K, C_in, C_out), got shape {tuple(weight_kcc.shape)}")
-    k, c_in, _ = weight_kcc.shape
-    if k != kernel_volume:
-        raise ValueError(f"weight has K={k} offsets but the kernel map has {kernel_volume} columns")
-    if c_in != features.shape[1]:
-        raise ValueError(f"features have {features.shape[1]} channels, weight expects C_in={c_in}")
+def _check_inputs(features: Tensor, weight_kcc: Tensor, kernel_map_shape: tuple, min_inputs: int) -> None:
+    spec.check_sparse_conv3d(features.shape, kernel_map_shape, weight_kcc.shape)
     if features.shape[0] < min_inputs:
         raise ValueError(
             f"kernel map references input row {min_inputs - 1}, features have {features.shape[0]} rows"
@@ -310,7 +303,7 @@ def sparse_conv_reference(features: Tensor, kernel_map: Tensor | np.ndarray, wei
     """
     table = _check_table(kernel_map).to(features.device)
     min_inputs = int(table.max()) + 1 if table.numel() else 0
-    _check_inputs(features, weight_kcc, table.shape[1], min_inputs)
+    _check_inputs(features, weight_kcc, tuple(table.shape), min_inputs)
     out = features.new_zeros(table.shape[0], weight_kcc.shape[2])
     for k in range(table.shape[1]):
         rows = (table[:, k] >= 0).nonzero().flatten()

@@ -1,6 +1,8 @@
-"""Custom ops (`isbnet::` domain): specs, CPU kernels, CUDA kernels, TensorRT plugin registration."""
+"""Custom ops (`isbnet::` domain): the spec (`spec`), and per op (`sparse_conv/`,
+`farthest_point_sample/`, `ball_query/`) its reference, ONNX function body, CPU kernel, CUDA
+binding and TensorRT plugin. The ground floor of the package: imports nothing of ours but
+`isbnet_trt.errors` / `isbnet_trt.files`."""
 
-#: ONNX domain and version of the custom ops (the op specs' contract). Here, at the bottom,
-#: so that reading an export does not import the exporter (onnx, onnxscript: seconds).
-DOMAIN = "isbnet"
-DOMAIN_VERSION = 1
+from isbnet_trt.plugins.spec import DOMAIN, DOMAIN_VERSION
+
+__all__ = ["DOMAIN", "DOMAIN_VERSION"]

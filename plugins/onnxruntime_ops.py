@@ -31,14 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from isbnet_trt.plugins import spec
+
 #: onnxruntime-extensions' domain for Python ops (fixed by the library).
 PYOP_DOMAIN = "ai.onnx.contrib"
 #: `isbnet` op type -> Python-op name in `PYOP_DOMAIN`.
-PYOP_NAMES = {
-    "SparseConv3d": "IsbnetSparseConv3d",
-    "FarthestPointSample": "IsbnetFarthestPointSample",
-    "BallQuery": "IsbnetBallQuery",
-}
+PYOP_NAMES = {name: f"Isbnet{name}" for name in spec.OPS}
+#: numpy dtype of each ONNX element type (the CPU kernels take the first of an input's types).
+_NUMPY = {"FLOAT": np.float32, "FLOAT16": np.float16, "INT32": np.int32}
 
 
 _last_error = threading.local()
@@ -68,6 +68,12 @@ def _guarded(name: str, kernel: Callable[..., np.ndarray], empty: Callable[..., 
     return run
 
 
+def _zeros(op: spec.OpSpec, *args: np.ndarray, **attrs: Any) -> np.ndarray:
+    """The output of a failed kernel: zeros of the spec's output shape (one output per op)."""
+    shape = spec.output_shape(op.name, [np.shape(a) for a in args], attrs)[0]
+    return np.zeros(shape, _NUMPY[op.outputs[0].types[0]])
+
+
 def set_threads(n: int) -> None:
     """Threads of the kernels launched from the calling thread (numba's setting is per thread,
     and our ops run on the thread that calls `session.run`)."""
@@ -88,47 +94,32 @@ def library_path() -> str:
     from onnxruntime_extensions import PyCustomOpDef, get_library_path, onnx_op
 
     from isbnet_trt.plugins.cpu.ball_query import ball_query
-    from isbnet_trt.plugins.cpu.fps import farthest_point_sample, output_size
+    from isbnet_trt.plugins.cpu.fps import farthest_point_sample
     from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d
 
-    f32, i32, i64, s = (
-        PyCustomOpDef.dt_float,
-        PyCustomOpDef.dt_int32,
-        PyCustomOpDef.dt_int64,
-        PyCustomOpDef.dt_string,
-    )
-
-    conv = _guarded(
-        "SparseConv3d",
-        sparse_conv3d,
-        lambda features, kernel_map, weight: np.zeros((len(kernel_map), weight.shape[-1]), np.float32),
-    )
-    fps = _guarded(
-        "FarthestPointSample",
-        farthest_point_sample,
-        lambda xyz, n_sample, variant: np.zeros(output_size(len(xyz), n_sample, variant), np.int32),
-    )
-    bq = _guarded(
-        "BallQuery",
-        ball_query,
-        lambda xyz, centres, radius, n_sample: np.zeros((len(centres), n_sample), np.int32),
-    )
-
-    ops = [
-        onnx_op(op_type=PYOP_NAMES["SparseConv3d"], inputs=[f32, i32, f32], outputs=[f32])(conv),
-        onnx_op(
-            op_type=PYOP_NAMES["FarthestPointSample"],
-            inputs=[f32],
-            outputs=[i32],
-            attrs={"n_sample": i64, "variant": s},
-        )(fps),
-        onnx_op(
-            op_type=PYOP_NAMES["BallQuery"],
-            inputs=[f32, f32],
-            outputs=[i32],
-            attrs={"radius": f32, "n_sample": i64},
-        )(bq),
-    ]
+    dtypes = {
+        "FLOAT": PyCustomOpDef.dt_float,
+        "INT32": PyCustomOpDef.dt_int32,
+        "int": PyCustomOpDef.dt_int64,
+        "float": PyCustomOpDef.dt_float,
+        "string": PyCustomOpDef.dt_string,
+    }
+    kernels = {
+        "SparseConv3d": sparse_conv3d,
+        "FarthestPointSample": farthest_point_sample,
+        "BallQuery": ball_query,
+    }
+    ops = []
+    for name, op in spec.OPS.items():
+        body = _guarded(name, kernels[name], functools.partial(_zeros, op))
+        ops.append(
+            onnx_op(
+                op_type=PYOP_NAMES[name],
+                inputs=[dtypes[t.types[0]] for t in op.inputs],
+                outputs=[dtypes[t.types[0]] for t in op.outputs],
+                attrs={a.name: dtypes[a.kind] for a in op.attributes} or None,
+            )(body)
+        )
     _install_array_hook({id(op) for op in ops})
     return get_library_path()
 

@@ -17,12 +17,12 @@ import functools
 import torch
 from torch import Tensor
 
-from isbnet_trt.plugins import cuda_build
+from isbnet_trt.plugins import cuda_build, spec
 from isbnet_trt.plugins.cuda_driver import DeviceKernels, device_kernels, float32_bits
+from isbnet_trt.plugins.sparse_conv.launch import ALGORITHMS as SPARSE_CONV_ALGORITHMS
+from isbnet_trt.plugins.sparse_conv.launch import launch_grid, tiles
 
-__all__ = ["farthest_point_sample", "ball_query", "sparse_conv", "CudaGeometry", "fps_output_size"]
-
-_VARIANTS = ("isbnet", "pointnet2")
+__all__ = ["farthest_point_sample", "ball_query", "sparse_conv", "CudaGeometry"]
 
 
 def _const(name: str) -> int:
@@ -49,11 +49,6 @@ def _points(x: Tensor, name: str) -> Tensor:
     return x.contiguous()
 
 
-def fps_output_size(n_points: int, n_sample: int, variant: str) -> int:
-    """Output length of the op: `n_sample` (isbnet) or `min(n_sample, N)` (pointnet2)."""
-    return n_sample if variant == "isbnet" else min(n_sample, n_points)
-
-
 def farthest_point_sample(
     xyz: Tensor, n_sample: int, variant: str = "isbnet", algorithm: str = "auto"
 ) -> Tensor:
@@ -64,16 +59,12 @@ def farthest_point_sample(
     it, smaller ones on one block; both give the same indices (the arg-max key is layout-free).
     algorithm: "auto", or "block" / "grid" to force one kernel (for checks and benchmarks).
     """
-    if variant not in _VARIANTS:
-        raise ValueError(f"variant must be 'isbnet' or 'pointnet2', got {variant!r}")
-    n_sample = int(n_sample)
-    if n_sample < 0:
-        raise ValueError(f"n_sample must be >= 0, got {n_sample}")
+    n_sample, variant = spec.check_farthest_point_sample(n_sample, variant)
     xyz = _points(xyz, "xyz")
     n = xyz.shape[0]
     if n > _const("FPS_MAX_POINTS"):
         raise ValueError(f"FPS supports at most {_const('FPS_MAX_POINTS')} points, got {n}")
-    n_out = fps_output_size(n, n_sample, variant)
+    n_out = spec.fps_output_size(n, n_sample, variant)
     idx = torch.zeros(n_out, dtype=torch.int32, device=xyz.device)
     if n == 0 or n_out <= 1:
         return idx  # spec rules 1 and 6: slot 0 is 0, an empty set gives zeros
@@ -116,9 +107,7 @@ def farthest_point_sample(
 
 def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
     """`isbnet::BallQuery`: xyz (N, 3), centres (M, 3) float32 CUDA -> (M, n_sample) int32."""
-    n_sample = int(n_sample)
-    if n_sample < 0:
-        raise ValueError(f"n_sample must be >= 0, got {n_sample}")
+    radius, n_sample = spec.check_ball_query(radius, n_sample)
     xyz, centres = _points(xyz, "xyz"), _points(centres, "centres")
     if xyz.device != centres.device:
         raise ValueError(f"xyz on {xyz.device}, centres on {centres.device}")
@@ -142,9 +131,6 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
     return idx
 
 
-SPARSE_CONV_ALGORITHMS = ("tile", "splitk")
-
-
 def check_sparse_conv_algorithm(algorithm: str, name: str = "algorithm") -> str:
     """`algorithm` if `sparse_conv` takes it ("tile", "splitk" or "auto"), else a ValueError
     naming the argument `name`."""
@@ -161,9 +147,8 @@ def _sm_count(device_index: int) -> int:
 def pick_sparse_conv_algorithm(n_out: int, c_out: int, device: torch.device) -> str:
     """ "splitk" where the one-warp kernel would launch fewer warps (64-row x 32-channel tiles)
     than the GPU has SMs, else "tile". The choice of `sparse_conv(algorithm="auto")`."""
-    tiles = -(-n_out // _const("SPCONV_TILE_ROWS")) * -(-c_out // _const("SPCONV_SLICE_COLS"))
     index = device.index if device.index is not None else torch.cuda.current_device()
-    return "splitk" if tiles < _sm_count(index) else "tile"
+    return "splitk" if tiles(n_out, c_out) < _sm_count(index) else "tile"
 
 
 def sparse_conv(
@@ -185,17 +170,8 @@ def sparse_conv(
     "auto" (`pick_sparse_conv_algorithm`).
     """
     check_sparse_conv_algorithm(algorithm)
-    if features.dim() != 2 or kernel_map.dim() != 2 or weight.dim() != 3:
-        raise ValueError(
-            "expected features (N_in, C_in), kernel_map (N_out, K), weight (K, C_in, C_out); got "
-            f"{tuple(features.shape)}, {tuple(kernel_map.shape)}, {tuple(weight.shape)}"
-        )
+    spec.check_sparse_conv3d(features.shape, kernel_map.shape, weight.shape)
     k_vol, c_in, c_out = weight.shape
-    if kernel_map.shape[1] != k_vol or features.shape[1] != c_in:
-        raise ValueError(
-            f"shape mismatch: kernel_map has K={kernel_map.shape[1]}, weight {tuple(weight.shape)}, "
-            f"features C_in={features.shape[1]}"
-        )
     if kernel_map.dtype != torch.int32:
         raise TypeError(f"kernel_map must be int32, got {kernel_map.dtype}")
     if features.dtype != weight.dtype:
@@ -224,14 +200,9 @@ def sparse_conv(
     kern, stream = _kernels_for(features)
     if algorithm == "auto":
         algorithm = pick_sparse_conv_algorithm(n_out, c_out, features.device)
-    tiles = -(-n_out // _const("SPCONV_TILE_ROWS"))
-    slices = -(-c_out // _const("SPCONV_SLICE_COLS"))
-    warps = _const("SPCONV_WARPS")
+    grid, threads = launch_grid(n_out, c_out, algorithm)
     dtype = "f32" if features.dtype == torch.float32 else "f16"
-    if algorithm == "splitk":
-        grid, name = tiles * slices, f"isbnet_sparse_conv_splitk_{dtype}"
-    else:
-        grid, name = -(-(tiles * slices) // warps), f"isbnet_sparse_conv_{dtype}"
+    name = f"isbnet_sparse_conv_splitk_{dtype}" if algorithm == "splitk" else f"isbnet_sparse_conv_{dtype}"
     args = [
         _ptr(features),
         _ptr(kernel_map),
@@ -243,7 +214,7 @@ def sparse_conv(
         ctypes.c_int(c_out),
         _ptr(out),
     ]
-    kern.launch(name, grid, 32 * warps, args, stream)
+    kern.launch(name, grid, threads, args, stream)
     return out
 
 

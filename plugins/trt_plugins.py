@@ -26,7 +26,7 @@ array; so `n_sample` and `radius` are declared `numpy.typing.NDArray[np.int32 | 
 running minima (an AOT plugin launches one kernel and has no workspace). The exported ONNX node
 has one output; since onnx-tensorrt 10.6 `parseNode` requires a node to name exactly as many
 outputs as its layer has, so `export.tensorrt_engines.prepare_onnx` gives the node a second,
-unused output (named `<indices output>` + `tensorrt_engines.FPS_SCRATCH_SUFFIX`).
+unused output (named `<indices output>` + `spec.FPS_SCRATCH_SUFFIX`).
 
 Docs followed (TensorRT 10 Python API):
 https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/python-api/infer/tensorrt.plugin/trt_plugin_register.html,
@@ -53,12 +53,15 @@ from typing import Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typin
 import numpy as np
 import numpy.typing as npt
 
-from isbnet_trt.plugins import cuda_build
+from isbnet_trt.plugins import cuda_build, spec
 from isbnet_trt.plugins.cuda_driver import compute_capability, float32_bits
+from isbnet_trt.plugins.sparse_conv.launch import launch_grid
+from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE, PLUGIN_VERSION
 
 __all__ = [
     "PLUGIN_NAMESPACE",
     "PLUGIN_VERSION",
+    "type_combination",
     "OPS",
     "TensorRTUnavailableError",
     "tensorrt_available",
@@ -70,31 +73,27 @@ __all__ = [
     "INPUT_TYPES",
 ]
 
-PLUGIN_NAMESPACE = "isbnet"
-PLUGIN_VERSION = "1"
+#: ONNX element type -> the TensorRT type name `@trtp.autotune` combinations spell.
+_TRT_TYPE = {"FLOAT": "FP32", "FLOAT16": "FP16", "INT32": "INT32"}
 #: op name -> the attributes its ONNX node must carry (docs/ops/*.md), in registration order.
-OPS = {
-    "SparseConv3d": (),
-    "FarthestPointSample": ("n_sample", "variant"),
-    "BallQuery": ("radius", "n_sample"),
-}
-
-
+OPS = {name: op.attribute_names for name, op in spec.OPS.items()}
 #: op name -> number of outputs of its plugin (FPS: indices + scratch; see the module docstring).
-PLUGIN_OUTPUTS = {"SparseConv3d": 1, "FarthestPointSample": 2, "BallQuery": 1}
+PLUGIN_OUTPUTS = {name: len(op.outputs) + len(op.plugin_outputs) for name, op in spec.OPS.items()}
 #: op name -> attribute -> the ONNX attribute type the node must carry (what the parser turns into
 #: the plugin field type the plugin declares: INT -> INT32, FLOAT -> FLOAT32, STRING -> CHAR).
-ATTRIBUTE_TYPES = {
-    "SparseConv3d": {},
-    "FarthestPointSample": {"n_sample": "INT", "variant": "STRING"},
-    "BallQuery": {"radius": "FLOAT", "n_sample": "INT"},
-}
+ATTRIBUTE_TYPES = {name: {a.name: a.onnx_type for a in op.attributes} for name, op in spec.OPS.items()}
 #: op name -> per input, the ONNX element types its plugin takes (what `@trtp.autotune` offers).
-INPUT_TYPES = {
-    "SparseConv3d": (("FLOAT", "FLOAT16"), ("INT32",), ("FLOAT", "FLOAT16")),
-    "FarthestPointSample": (("FLOAT",),),
-    "BallQuery": (("FLOAT",), ("FLOAT",)),
-}
+INPUT_TYPES = {name: tuple(t.types for t in op.inputs) for name, op in spec.OPS.items()}
+
+
+def type_combination(op: str) -> str:
+    """The `trtp.AutoTuneCombination` type string of `op`'s plugin: per input and output, its
+    types joined by `|` (positions with several types vary together)."""
+    o = spec.OPS[op]
+    tensors = (*o.inputs, *o.outputs, *o.plugin_outputs)
+    return ", ".join("|".join(_TRT_TYPE[t] for t in x.types) for x in tensors)
+
+
 #: First TensorRT release whose ONNX parser imports Python AOT plugins.
 MIN_TENSORRT = (10, 9)
 
@@ -212,18 +211,16 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
 
     @trtp.autotune(f"{PLUGIN_NAMESPACE}::SparseConv3d")
     def _conv_tune(features, kernel_map, weight, outputs):
-        return [trtp.AutoTuneCombination("FP32|FP16, INT32, FP32|FP16, FP32|FP16", "LINEAR")]
+        return [trtp.AutoTuneCombination(type_combination("SparseConv3d"), "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::SparseConv3d")
     def _conv_aot(features, kernel_map, weight, outputs, tactic) -> AotResult:
         n_in, n_out = features.shape_expr[0], kernel_map.shape_expr[0]
         k_vol, c_in, c_out = weight.shape_expr[0], weight.shape_expr[1], weight.shape_expr[2]
-        units = trtp.cdiv(n_out, c["ISBNET_SPCONV_TILE_ROWS"]) * trtp.cdiv(
-            c_out, c["ISBNET_SPCONV_SLICE_COLS"]
-        )
+        grid, block = launch_grid(n_out, c_out, "tile", cdiv=trtp.cdiv)
         launch = trtp.KernelLaunchParams()
-        launch.grid_x = at_least_one(trtp.cdiv(units, c["ISBNET_SPCONV_WARPS"]))
-        launch.block_x = 32 * c["ISBNET_SPCONV_WARPS"]
+        launch.grid_x = at_least_one(grid)
+        launch.block_x = block
         launch.shared_mem = 0  # static shared memory only
         scalars = trtp.SymIntExprs.from_tuple([trtp.SymInt32(e) for e in (n_in, n_out, k_vol, c_in, c_out)])
         name = "isbnet_sparse_conv_f16" if features.dtype == trt.float16 else "isbnet_sparse_conv_f32"
@@ -243,14 +240,14 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
         xyz: trtp.TensorDesc, n_sample: npt.NDArray[np.int32], variant: str
     ) -> Tuple[trtp.TensorDesc, trtp.TensorDesc]:  # noqa: UP006
         n = xyz.shape_expr[0]
-        k = scalar_int(n_sample, "n_sample")
+        k, name = spec.check_farthest_point_sample(scalar_int(n_sample, "n_sample"), variant.rstrip("\0"))
         # indices: (n_sample,) for "isbnet", (min(n_sample, N),) for "pointnet2"; then the scratch
-        n_out = k if variant_code(variant) == c["ISBNET_FPS_VARIANT_ISBNET"] else trtp.min(n, k)
+        n_out = spec.fps_output_size(n, k, name, minimum=trtp.min)
         return trtp.from_shape_expr((n_out,), dtype=trt.int32), trtp.from_shape_expr((n,), dtype=trt.float32)
 
     @trtp.autotune(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
     def _fps_tune(xyz, outputs):
-        return [trtp.AutoTuneCombination("FP32, INT32, FP32", "LINEAR")]
+        return [trtp.AutoTuneCombination(type_combination("FarthestPointSample"), "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
     def _fps_aot(xyz, n_sample, variant, outputs, tactic) -> AotResult:
@@ -278,13 +275,12 @@ def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps e
         radius: npt.NDArray[np.float32],
         n_sample: npt.NDArray[np.int32],
     ) -> trtp.TensorDesc:
-        return trtp.from_shape_expr(
-            (centres.shape_expr[0], scalar_int(n_sample, "n_sample")), dtype=trt.int32
-        )
+        _, k = spec.check_ball_query(scalar_float(radius, "radius"), scalar_int(n_sample, "n_sample"))
+        return trtp.from_shape_expr((centres.shape_expr[0], k), dtype=trt.int32)
 
     @trtp.autotune(f"{PLUGIN_NAMESPACE}::BallQuery")
     def _bq_tune(xyz, centres, outputs):
-        return [trtp.AutoTuneCombination("FP32, FP32, INT32", "LINEAR")]
+        return [trtp.AutoTuneCombination(type_combination("BallQuery"), "LINEAR")]
 
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
     def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic) -> AotResult:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from isbnet_trt.plugins import spec
 from isbnet_trt.plugins.cpu._fma import sqdist
 
 #: Below this many (centre, point) pairs the plain scan is fast enough.
@@ -24,15 +25,14 @@ _MAX_CELLS_PER_AXIS = 2.0**20  # keeps cell keys well inside int64
 
 
 def ball_query(xyz: np.ndarray, centres: np.ndarray, radius: float, n_sample: int) -> np.ndarray:
-    """xyz `(N, 3)` float32, centres `(M, 3)` float32 (finite), radius (float), n_sample >= 1.
+    """xyz `(N, 3)` float32, centres `(M, 3)` float32 (finite), radius (float), n_sample >= 0.
     Returns `(M, n_sample)` int32 indices into xyz."""
+    radius, n_sample = spec.check_ball_query(radius, n_sample)
     xyz, centres = _points(xyz, "xyz"), _points(centres, "centres")
-    if n_sample < 1:
-        raise ValueError(f"n_sample must be >= 1, got {n_sample}")
     r = np.float32(radius)
     r2 = np.float32(r * r)  # fl32(fl32(r) * fl32(r)), as the kernels
-    out = np.zeros((centres.shape[0], int(n_sample)), dtype=np.int32)
-    if xyz.shape[0] == 0 or centres.shape[0] == 0 or not r2 > 0:
+    out = np.zeros((centres.shape[0], n_sample), dtype=np.int32)
+    if xyz.shape[0] == 0 or centres.shape[0] == 0 or n_sample == 0 or not r2 > 0:
         return out
     if xyz.shape[0] * centres.shape[0] <= BRUTE_FORCE_PAIRS:
         _scan(xyz, centres, r2, out)

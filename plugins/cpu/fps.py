@@ -15,43 +15,33 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from isbnet_trt.plugins import spec
 from isbnet_trt.plugins.cpu._fma import f32_bits, sqdist
 
-VARIANTS = ("isbnet", "pointnet2")
-#: Block size cap of each variant's kernel (`opt_n_threads`: 1024 for ISBNet's ops, 512 for pointnet2).
-BLOCK_CAP = {"isbnet": 1024, "pointnet2": 512}
-_INIT = np.float32(1e10)  # running minimum's start value (exactly 1e10 in float32)
-_ORIGIN_EPS = 1e-3  # pointnet2 skips points with (double) fmaf-magnitude <= 1e-3
+_INIT = np.float32(spec.FPS_INIT)  # running minimum's start value (exactly 1e10 in float32)
+_ORIGIN_EPS = spec.FPS_PN2_ORIGIN_EPS  # pointnet2 skips points with (double) fmaf-magnitude <= 1e-3
 _CHUNK = 1024  # points per chunk of the arg-max (vectorised inner loop)
 
 
 def block_size(n: int, variant: str) -> int:
     """The kernel's block size: the largest power of two <= n, capped (1 for n < 2)."""
-    cap = BLOCK_CAP[variant]
+    cap = spec.FPS_BLOCK_CAP[variant]
     return min(cap, 1 << (max(n, 1).bit_length() - 1))
-
-
-def output_size(n_points: int, n_sample: int, variant: str) -> int:
-    """Output length: `n_sample` (isbnet) or `min(n_sample, n_points)` (pointnet2)."""
-    return n_sample if variant == "isbnet" else min(n_sample, n_points)
 
 
 def farthest_point_sample(xyz: np.ndarray, n_sample: int, variant: str = "isbnet") -> np.ndarray:
     """Farthest point sampling per the op spec.
 
-    xyz `(N, 3)` float32 (finite); n_sample >= 1; variant "isbnet" | "pointnet2".
+    xyz `(N, 3)` float32 (finite); n_sample >= 0; variant "isbnet" | "pointnet2".
     Returns int32 indices into xyz: `(n_sample,)` for "isbnet", `(min(n_sample, N),)` for
     "pointnet2" (slot 0 = point 0; exhaustion and empty-input rules of the spec).
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    n_sample, variant = spec.check_farthest_point_sample(n_sample, variant)
     xyz = np.asarray(xyz)
     if xyz.dtype != np.float32 or xyz.ndim != 2 or xyz.shape[1] != 3:
         raise ValueError(f"xyz must be (N, 3) float32, got {xyz.shape} {xyz.dtype}")
-    if n_sample < 1:
-        raise ValueError(f"n_sample must be >= 1, got {n_sample}")
     n = xyz.shape[0]
-    out = np.zeros(output_size(n, int(n_sample), variant), dtype=np.int32)
+    out = np.zeros(spec.fps_output_size(n, n_sample, variant), dtype=np.int32)
     if n == 0 or out.size < 2:
         return out
     bitrev = _bit_reversal(block_size(n, variant))

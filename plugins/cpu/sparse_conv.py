@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from isbnet_trt.plugins import spec
 from isbnet_trt.plugins.cpu._rowmask import MAX_K, popcount, row_masks, trailing_zeros
 from isbnet_trt.plugins.cpu._tile import WIDTH, madd_tile4, madd_tile8
 
@@ -40,15 +41,7 @@ def sparse_conv3d(features: np.ndarray, kernel_map: np.ndarray, weight: np.ndarr
     features); weight `(K, C_in, C_out)` float32 (float16 inputs are computed in float32 and
     returned as float16). Returns `(N_out, C_out)`. Raises ValueError on bad shapes or indices."""
     features, kernel_map, weight = np.asarray(features), np.asarray(kernel_map), np.asarray(weight)
-    if features.ndim != 2 or weight.ndim != 3 or kernel_map.ndim != 2:
-        raise ValueError(
-            f"expected features (N_in, C_in), kernel_map (N_out, K), weight (K, C_in, C_out); "
-            f"got {features.shape}, {kernel_map.shape}, {weight.shape}"
-        )
-    if weight.shape[0] != kernel_map.shape[1] or weight.shape[1] != features.shape[1]:
-        raise ValueError(
-            f"weight {weight.shape} does not fit kernel_map {kernel_map.shape} / features {features.shape}"
-        )
+    spec.check_sparse_conv3d(features.shape, kernel_map.shape, weight.shape)
     if kernel_map.dtype != np.int32:
         raise ValueError(f"kernel_map must be int32, got {kernel_map.dtype}")
     out_dtype = features.dtype

@@ -17,6 +17,7 @@ from onnx import TensorProto, helper
 from isbnet_trt.export.functions import BODY_OPSET, _Builder, all_bodies, fma_f32
 from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference
+from isbnet_trt.plugins import spec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
 from _fma_cases import midpoint_cases  # noqa: E402
@@ -103,18 +104,14 @@ def test_fps_body_on_official_op_cases(op_cases):
 
 
 @pytest.mark.parametrize("variant", ["isbnet", "pointnet2"])
-@pytest.mark.parametrize("n, n_sample", [(0, 3), (1, 1), (1, 5), (4, 9), (300, 64)])
+@pytest.mark.parametrize("n, n_sample", [(0, 0), (0, 3), (5, 0), (1, 1), (1, 5), (4, 9), (300, 64)])
 def test_fps_body_edge_cases(variant, n, n_sample):
     xyz = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
     xyz[: n // 3] *= np.float32(0.01)  # some points pointnet2 skips
     out = _fps(xyz, n_sample, variant)
-    expected_len = n_sample if variant == "isbnet" else min(n_sample, n)
-    assert out.shape == (expected_len,)
-    if n:
-        ref = geometry.farthest_point_sample(xyz, expected_len, variant=variant).numpy()
-        assert np.array_equal(out, ref)
-    else:
-        assert not out.any()
+    assert out.shape == (spec.fps_output_size(n, n_sample, variant),)
+    assert np.array_equal(out, geometry.farthest_point_sample(xyz, n_sample, variant=variant).numpy())
+    assert not (n == 0 and out.any())
 
 
 def test_ball_query_body_on_official_op_cases(op_cases):
@@ -126,13 +123,13 @@ def test_ball_query_body_on_official_op_cases(op_cases):
         assert np.array_equal(out, d[f"{case}__idx"]), case
 
 
-@pytest.mark.parametrize("n, m", [(0, 4), (5, 0), (6, 3), (50, 20)])
-def test_ball_query_body_edge_cases(n, m):
+@pytest.mark.parametrize("n, m, n_sample", [(0, 4, 4), (5, 0, 4), (6, 3, 4), (50, 20, 4), (6, 3, 0)])
+def test_ball_query_body_edge_cases(n, m, n_sample):
     rng = np.random.default_rng(n + m)
     xyz, centres = rng.random((n, 3)).astype(np.float32), rng.random((m, 3)).astype(np.float32)
-    out = _bq(xyz, centres, 0.3, 4)
-    assert out.shape == (m, 4)
-    assert np.array_equal(out, geometry.ball_query(xyz, centres, 0.3, 4).numpy())
+    out = _bq(xyz, centres, 0.3, n_sample)
+    assert out.shape == (m, n_sample)
+    assert np.array_equal(out, geometry.ball_query(xyz, centres, 0.3, n_sample).numpy())
 
 
 def test_sparse_conv_body():

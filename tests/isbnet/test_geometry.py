@@ -27,6 +27,7 @@ from isbnet_trt.isbnet.geometry import (
     segment_sum_sequential,
     squared_distance,
 )
+from isbnet_trt.plugins import spec
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -260,7 +261,8 @@ def test_fps_pointnet2_origin_skip_threshold_in_double() -> None:
     xyz[1, :2] = _f32_bits(1022694150, 1009247725)
     xyz[2, 2] = _f32_bits(1023510242)[0]
     xyz[3, 0] = 0.5
-    assert farthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 3, 1, 1, 1]
+    assert farthest_point_sample(xyz, 4, "pointnet2").tolist() == [0, 3, 1, 1]
+    assert farthest_point_sample(xyz, 5, "pointnet2").tolist() == [0, 3, 1, 1]  # min(n_sample, N) slots
 
 
 def test_fps_pointnet2_all_invalid_gives_zeros() -> None:
@@ -272,8 +274,12 @@ def test_fps_small_and_empty_requests() -> None:
     xyz = np.eye(3, dtype=np.float32)
     assert farthest_point_sample(xyz, 0).tolist() == []
     assert farthest_point_sample(xyz, 1).tolist() == [0]
-    with pytest.raises(ValueError):
-        farthest_point_sample(np.zeros((0, 3), np.float32), 1)
+    # rule 6: N = 0 -> "isbnet" n_sample zeros, "pointnet2" empty; n_sample < 0 refused
+    assert farthest_point_sample(np.zeros((0, 3), np.float32), 3).tolist() == [0, 0, 0]
+    assert farthest_point_sample(np.zeros((0, 3), np.float32), 3, "pointnet2").tolist() == []
+    assert farthest_point_sample(xyz, 5, "pointnet2").shape == (3,)  # min(n_sample, N)
+    with pytest.raises(ValueError, match=">= 0"):
+        farthest_point_sample(xyz, -1)
 
 
 def _tie_heavy_cloud(rng: np.random.Generator, n: int, variant: str) -> np.ndarray:
@@ -297,7 +303,7 @@ def _tie_heavy_cloud(rng: np.random.Generator, n: int, variant: str) -> np.ndarr
 )
 def test_fps_matches_literal_kernel_on_ties(variant: str, n: int, n_sample: int, seed: int) -> None:
     xyz = _tie_heavy_cloud(np.random.default_rng(seed), n, variant)
-    expected = _simulate_fps_kernel(xyz, n_sample, variant)
+    expected = _simulate_fps_kernel(xyz, n_sample, variant)[: spec.fps_output_size(n, n_sample, variant)]
     assert farthest_point_sample(xyz, n_sample, variant).tolist() == expected.tolist()
 
 

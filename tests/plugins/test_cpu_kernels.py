@@ -32,10 +32,7 @@ def op_cases(golden_dir):
 
 
 def _ref_fps(xyz: np.ndarray, n_sample: int, variant: str) -> np.ndarray:
-    n = n_sample if variant == "isbnet" else min(n_sample, len(xyz))
-    if n == 0:
-        return np.zeros(0, np.int32)
-    return geometry.farthest_point_sample(xyz, n, variant=variant).numpy().astype(np.int32)
+    return geometry.farthest_point_sample(xyz, n_sample, variant=variant).numpy().astype(np.int32)
 
 
 def _tie_heavy_points(rng: np.random.Generator) -> np.ndarray:
@@ -68,16 +65,16 @@ def test_fps_equals_reference_on_random_and_tie_heavy_points(variant, seed):
 
 
 @pytest.mark.parametrize("variant", ["isbnet", "pointnet2"])
-@pytest.mark.parametrize("n, n_sample", [(0, 1), (0, 5), (1, 1), (1, 4), (3, 8), (7, 7), (2048, 2)])
+@pytest.mark.parametrize(
+    "n, n_sample", [(0, 0), (0, 1), (0, 5), (1, 0), (1, 1), (1, 4), (3, 8), (7, 7), (2048, 2)]
+)
 def test_fps_small_and_empty_inputs(variant, n, n_sample):
     xyz = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
     out = farthest_point_sample(xyz, n_sample, variant)
     expected_len = n_sample if variant == "isbnet" else min(n_sample, n)
     assert out.shape == (expected_len,)
-    if n == 0:
-        assert not out.any()
-    else:
-        assert np.array_equal(out, _ref_fps(xyz, n_sample, variant))
+    assert not (n == 0 and out.any())
+    assert np.array_equal(out, _ref_fps(xyz, n_sample, variant))
 
 
 def test_fps_refuses_bad_input():
@@ -85,6 +82,8 @@ def test_fps_refuses_bad_input():
         farthest_point_sample(np.zeros((4, 3)), 2)
     with pytest.raises(ValueError, match="variant"):
         farthest_point_sample(np.zeros((4, 3), np.float32), 2, "other")
+    with pytest.raises(ValueError, match=">= 0"):
+        farthest_point_sample(np.zeros((4, 3), np.float32), -1)
 
 
 # ------------------------------------------------------------------------------- ball query
@@ -125,6 +124,9 @@ def test_ball_query_empty_inputs():
     assert ball_query(pts, np.zeros((0, 3), np.float32), 0.2, 4).shape == (0, 4)
     assert not ball_query(np.zeros((0, 3), np.float32), pts, 0.2, 4).any()
     assert ball_query(np.zeros((0, 3), np.float32), pts, 0.2, 4).shape == (5, 4)
+    assert ball_query(pts, pts, 0.2, 0).shape == (5, 0)  # n_sample = 0: empty rows
+    with pytest.raises(ValueError, match=">= 0"):
+        ball_query(pts, pts, 0.2, -1)
 
 
 # ------------------------------------------------------------------------------- sparse conv
@@ -162,7 +164,7 @@ def test_sparse_conv_edge_cases():
         sparse_conv3d(f, np.full((2, 27), 10, np.int32), w)
     with pytest.raises(ValueError, match="int32"):
         sparse_conv3d(f, np.zeros((2, 27), np.int64), w)
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="shape mismatch"):
         sparse_conv3d(f, np.zeros((2, 8), np.int32), w)
 
 

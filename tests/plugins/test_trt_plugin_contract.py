@@ -248,7 +248,7 @@ def test_sparse_conv3d(trt, n_in, n_out, c_in, c_out, dtype):
     [(61_234, 2048, "isbnet"), (100, 2048, "isbnet"), (61_234, 2048, "pointnet2"), (100, 2048, "pointnet2")],
 )
 def test_farthest_point_sample(trt, n, n_sample, variant):
-    from isbnet_trt.plugins.ops_cuda import fps_output_size
+    from isbnet_trt.plugins.spec import fps_output_size
 
     trt_mod, _ = trt
     _, plugin = create(
