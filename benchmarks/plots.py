@@ -1,6 +1,6 @@
 """The benchmark's two pictures: latency against scene size, and the stage breakdown at one size.
 
-Both take the result of `isbnet_trt.runtime.benchmark.run_benchmark` (+ the floors of
+Both take the result of `isbnet_trt.benchmarks.runner.run_benchmark` (+ the floors of
 `run_benchmarks.py`) and name the machine in the title. matplotlib is imported lazily (Agg).
 """
 

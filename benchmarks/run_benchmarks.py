@@ -3,7 +3,7 @@
     python benchmarks/run_benchmarks.py                # final run: 30k, 80k, 150k, 300k points
     python benchmarks/run_benchmarks.py --quick        # validation: 30k only, 1 timed call
 
-Runs `isbnet_trt.runtime.benchmark` (each backend in its own process, the torch backend as the
+Runs `isbnet_trt.benchmarks.runner` (each backend in its own process, the torch backend as the
 reference of the identity check), then measures this machine's fp32 GEMM throughput and copy
 bandwidth, computes each stage's work (`cost_model.py`) and the floor it implies, and writes
 
@@ -21,19 +21,17 @@ enforced). Numbers compare only within one run on one machine.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import cost_model as cm
-import plots
+from isbnet_trt.benchmarks import command, plots, report
+from isbnet_trt.benchmarks import cost_model as cm
+from isbnet_trt.benchmarks.runner import DEFAULT_SIZES, REFERENCE, run_benchmark
+from isbnet_trt.runtime.backends import GPU_BACKENDS
 
-from isbnet_trt.runtime import benchmark as bench
-
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
-SHARED = REPO.parent / "shared"
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GOLDEN = (
     SHARED / "fixtures" / "golden" / "random_scannetv2_lightweight.pth",
     SHARED / "fixtures" / "official_configs" / "isbnet_lightweight_scannetv2.yaml",
@@ -54,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ckpt", type=Path, help="checkpoint (default: the demo weights, else the shared golden one)"
     )
     p.add_argument("--config", type=Path, help="its official YAML config")
-    p.add_argument("--points", type=int, nargs="+", help=f"room sizes (default {list(bench.DEFAULT_SIZES)})")
+    p.add_argument("--points", type=int, nargs="+", help=f"room sizes (default {list(DEFAULT_SIZES)})")
     p.add_argument("--backends", nargs="+", metavar="B", help="backends (default: every available one)")
     p.add_argument("--repeat", type=int, default=10, help="timed calls per backend and size (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls first (default 2)")
@@ -65,9 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out", type=Path, help="output folder (default benchmarks/results, --quick: .../validation)"
     )
     args = p.parse_args(argv)
-    bench.apply_quick(args)
+    command.apply_quick(args)
     args.in_process = False
-    bench.check_args(p, args)
+    command.check_args(p, args)
     return args
 
 
@@ -98,14 +96,8 @@ def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
     min_time = 0.05 if quick else 0.3
     machine = cm.measure_machine(cm.backbone_shapes(model), threads, min_time_s=min_time)
     ran = {r["backend"] for r in result["rows"] if r["status"] == "ok"}
-    gpu = (
-        cm.measure_gpu(cm.backbone_shapes(model), min_time_s=min_time)
-        if ran & set(bench.GPU_BACKENDS)
-        else None
-    )
-    refs = {
-        r["n_points"]: r for r in result["rows"] if r["backend"] == bench.REFERENCE and r["status"] == "ok"
-    }
+    gpu = cm.measure_gpu(cm.backbone_shapes(model), min_time_s=min_time) if ran & set(GPU_BACKENDS) else None
+    refs = {r["n_points"]: r for r in result["rows"] if r["backend"] == REFERENCE and r["status"] == "ok"}
     floors, gpu_floors, costs_out = {}, {}, {}
     for n, ref in sorted(refs.items()):
         room = generate_room(n, seed=result["settings"]["seed"])
@@ -120,7 +112,7 @@ def cost_section(result: dict[str, Any], quick: bool) -> dict[str, Any]:
         costs_out[str(n)]["backbone_convs"] = costs["backbone"].detail["convs"]
     ratios = {str(r["n_points"]): {} for r in result["rows"] if str(r["n_points"]) in floors}
     for r in result["rows"]:
-        f = (gpu_floors if r["backend"] in bench.GPU_BACKENDS else floors).get(str(r["n_points"]))
+        f = (gpu_floors if r["backend"] in GPU_BACKENDS else floors).get(str(r["n_points"]))
         if r["status"] != "ok" or f is None:
             continue
         ratios[str(r["n_points"])][r["backend"]] = {
@@ -254,7 +246,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             row = next(r for r in result["rows"] if r["backend"] == b and str(r["n_points"]) == n)
             same = (
                 "ref"
-                if b == bench.REFERENCE
+                if b == REFERENCE
                 else ("same" if row["match"] and row["match"]["same"] else "DIFFERENT")
             )
             parts.append(f"{b} {s['vs_torch']:.2f}× / {s['vs_fastest_pytorch']:.2f}× ({same})")
@@ -278,18 +270,13 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def render(result: dict[str, Any]) -> str:
     """The product's report with the summary first and the cost model added."""
-    base = bench.render_markdown(result).split("\n")
+    base = report.render_markdown(result).split("\n")
     head_end = next((i for i, line in enumerate(base) if line.startswith("## ")), len(base))
     return "\n".join(base[:head_end] + summary_lines(result) + base[head_end:] + cost_markdown(result)) + "\n"
 
 
 def write_all(result: dict[str, Any], out: Path, stem: str) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    md, js = out / f"{stem}.md", out / f"{stem}.json"
-    for path, text in ((md, render(result)), (js, json.dumps(result, indent=1, default=str))):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+    md, js = report.write_report(result, out, stem, markdown=render(result))
     written = [md, js]
     floors = result.get("cost", {}).get("floors", {})
     gpu_floors = result.get("cost", {}).get("gpu_floors")
@@ -314,14 +301,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    settings = bench.settings_from_args(args, label=bench.QUICK_LABEL if args.quick else "")
-    result = bench.run_benchmark(settings)
-    if any(r["backend"] == bench.REFERENCE and r["status"] == "ok" for r in result["rows"]):
+    settings = command.settings_from_args(args, label=command.QUICK_LABEL if args.quick else "")
+    result = run_benchmark(settings)
+    if any(r["backend"] == REFERENCE and r["status"] == "ok" for r in result["rows"]):
         print("measuring the machine's GEMM throughput and bandwidth (cost model)", file=sys.stderr)
         result["cost"] = cost_section(result, args.quick)
     result["targets"] = targets(result)
     out = args.out or (RESULTS / "validation" if args.quick else RESULTS)
-    stem = bench.report_stem(result, prefix="validation-quick_" if args.quick else "")
+    stem = report.report_stem(result, prefix="validation-quick_" if args.quick else "")
     if (out / f"{stem}.json").exists():
         stem += "_" + result["machine"]["date_utc"][11:19].replace(":", "")
     written = write_all(result, out, stem)

@@ -31,22 +31,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import gpu_check as gc  # noqa: E402 - shared report/comparison helpers of the GPU check
+from isbnet_trt.benchmarks.check_report import DEFAULT_OUT, Check, Report, utc_stamp, write_report
+from isbnet_trt.benchmarks.gpu_check import load_model_and_cfg
+from isbnet_trt.benchmarks.machine import check_environment
+from isbnet_trt.benchmarks.stage_checks import check_stages, instance_diff, require_gpu
+from isbnet_trt.files import write_atomic
 
-REPO = gc.REPO
-STAGE_REL_TOL = gc.STAGE_REL_TOL
+TITLE = "TensorRT check of the isbnet plugins and engines"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,15 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workspace", type=int, default=4096, metavar="MiB", help="builder workspace (MiB)")
     p.add_argument("--device", default="cuda:0", help="CUDA device (default cuda:0)")
     p.add_argument("--keep", type=Path, help="keep the export and engines in this folder")
-    p.add_argument(
-        "--out", type=Path, default=gc.DEFAULT_OUT, help="report folder (default benchmarks/results)"
-    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default benchmarks/results)")
     return p.parse_args(argv)
 
 
 def requirements() -> str | None:
     """None when this machine can run the check, else what is missing."""
-    problem = gc.require_gpu("cuda:0")
+    problem = require_gpu("cuda:0")
     if problem:
         return problem
     from isbnet_trt.plugins import trt_plugins
@@ -91,7 +89,7 @@ def load_model(args: argparse.Namespace):
 
     if args.shared is not None:
         ns = argparse.Namespace(shared=args.shared, ckpt=None, config=None, seed=args.seed)
-        return gc.load_model_and_cfg(ns)
+        return load_model_and_cfg(ns)
     ckpt = args.ckpt or demo_weights_path()
     config = args.config or (demo_config_path() if args.ckpt is None else None)
     if config is None:
@@ -115,9 +113,9 @@ def make_logger(trt, path: Path):
     return FileLogger()
 
 
-def build(report: gc.Report, export_dir: Path, engine_dir: Path, args, logger) -> dict[str, Path]:
+def build(report: Report, export_dir: Path, engine_dir: Path, args, logger) -> dict[str, Path]:
     """One engine per stage (each its own check, so one failure does not hide the others)."""
-    from isbnet_trt.export.tensorrt_engines import _write_atomic, build_engine, read_manifest
+    from isbnet_trt.export.tensorrt_engines import build_engine, read_manifest
 
     engines = {}
     engine_dir.mkdir(parents=True, exist_ok=True)
@@ -127,14 +125,14 @@ def build(report: gc.Report, export_dir: Path, engine_dir: Path, args, logger) -
             data = build_engine(spec, args.fp16, args.workspace, True, logger)
         except Exception as e:  # noqa: BLE001 - EngineBuildError or whatever TensorRT raised
             report.checks.append(
-                gc.Check(f"engine build [{spec.name}]", False, {"error": str(e).splitlines()[0]}, note=str(e))
+                Check(f"engine build [{spec.name}]", False, {"error": str(e).splitlines()[0]}, note=str(e))
             )
             continue
         path = engine_dir / f"{spec.name}.engine"
-        _write_atomic(path, data)
+        write_atomic(path, data)
         engines[spec.name] = path
         report.checks.append(
-            gc.Check(
+            Check(
                 f"engine build [{spec.name}]",
                 True,
                 {"seconds": round(time.perf_counter() - t0, 1), "MiB": round(len(data) / 2**20, 2)},
@@ -159,7 +157,7 @@ class Recorder:
         return wrapped
 
 
-def compare(report: gc.Report, trt_stages, ort_stages, model, scene, label: str, fp16: bool) -> None:
+def compare(report: Report, trt_stages, ort_stages, model, scene, label: str, fp16: bool) -> None:
     import torch
 
     from isbnet_trt.isbnet.inference import forward_test
@@ -169,21 +167,21 @@ def compare(report: gc.Report, trt_stages, ort_stages, model, scene, label: str,
         inst_ref = forward_test(ort_stages, scene, model.cfg, trace=trace_ref)
         trt_stages.device = torch.device("cpu")  # results come back on the CPU, like onnxruntime's
         before = len(report.checks)
-        gc.check_stages(report, trt_stages, trace_ref, scene, label)
+        check_stages(report, trt_stages, trace_ref, scene, label)
         if fp16:  # FP16 engines: the float tolerances are fp32's; report, do not gate
             for c in report.checks[before:]:
                 if not c.passed and all(v is True for k, v in c.details.items() if "identical" in k):
                     c.passed, c.note = True, (c.note + " fp16: float errors reported, not gated").strip()
         inst = forward_test(trt_stages, scene, model.cfg)
-    diff = gc._instance_diff(inst_ref, inst)
-    report.checks.append(gc.Check(f"instances TensorRT vs onnxruntime [{label}]", bool(diff["same"]), diff))
+    diff = instance_diff(inst_ref, inst)
+    report.checks.append(Check(f"instances TensorRT vs onnxruntime [{label}]", bool(diff["same"]), diff))
 
 
-def trtexec(report: gc.Report, engines: dict[str, Path], feeds: dict[str, dict], work: Path) -> None:
+def trtexec(report: Report, engines: dict[str, Path], feeds: dict[str, dict], work: Path) -> None:
     exe = shutil.which("trtexec")
     if exe is None:
         report.checks.append(
-            gc.Check("trtexec --loadEngine", True, {"skipped": "trtexec not on the PATH"}, note="not run")
+            Check("trtexec --loadEngine", True, {"skipped": "trtexec not on the PATH"}, note="not run")
         )
         return
     for name in ("backbone", "aggregator"):
@@ -201,13 +199,13 @@ def trtexec(report: gc.Report, engines: dict[str, Path], feeds: dict[str, dict],
         ok = done.returncode == 0 and "PASSED" in done.stdout
         tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
         report.checks.append(
-            gc.Check(
+            Check(
                 f"trtexec --loadEngine [{name}]", ok, {"returncode": done.returncode}, note=" / ".join(tail)
             )
         )
 
 
-def memory(report: gc.Report, trt_stages) -> None:
+def memory(report: Report, trt_stages) -> None:
     for name, eng in trt_stages.engines.items():
         static = getattr(eng.engine, "device_memory_size_v2", None)
         report.timings.append(
@@ -219,9 +217,9 @@ def memory(report: gc.Report, trt_stages) -> None:
         )
 
 
-def run(args: argparse.Namespace, log_path: Path) -> gc.Report:
-    report = gc.Report(settings={k: str(v) for k, v in vars(args).items()})
-    report.environment = gc.collect_environment(args.device)
+def run(args: argparse.Namespace, log_path: Path) -> Report:
+    report = Report(settings={k: str(v) for k, v in vars(args).items()})
+    report.environment = check_environment(args.device)
     problem = requirements()
     if problem:
         report.errors.append(f"cannot run the TensorRT check: {problem}")
@@ -269,26 +267,14 @@ def run(args: argparse.Namespace, log_path: Path) -> gc.Report:
     return report
 
 
-def write(report: gc.Report, out_dir: Path, stamp: str) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    gpu = (report.environment.get("gpu") or {}).get("name", "no-gpu")
-    base = out_dir / f"trt_check-{gc._slug(gpu)}-{stamp}"
-    md = gc.render_markdown(report).replace(
-        "# GPU check of the isbnet:: CUDA kernels", "# TensorRT check of the isbnet plugins and engines", 1
-    )
-    payload = {**asdict(report), "passed": report.passed}
-    paths = (base.with_suffix(".md"), base.with_suffix(".json"))
-    for path, text in zip(paths, (md, json.dumps(payload, indent=2, default=str)), strict=True):
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=path.name + ".")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    return paths
+def write(report: Report, out_dir: Path, stamp: str) -> tuple[Path, Path]:
+    """`trt_check-<gpu>-<stamp>.md` and `.json` in `out_dir`, the GPU check's report format."""
+    return write_report(report, out_dir, stamp, kind="trt_check", title=TITLE)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stamp = gc.utc_stamp()
+    stamp = utc_stamp()
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / f"trt_check-{stamp}.trt.log"
     report = run(args, log_path)

@@ -1,6 +1,6 @@
-"""One backend's measurements for `runtime.benchmark`, normally in a process of its own.
+"""One backend's measurements for `benchmarks.runner`, normally in a process of its own.
 
-    python -m isbnet_trt.runtime.benchmark_worker SPEC.json      # writes spec["out"] (JSON)
+    python -m isbnet_trt.benchmarks.worker SPEC.json      # writes spec["out"] (JSON)
 
 A worker builds one backend's pipeline once, then for each scene: warm-up calls, timed calls
 (per-stage wall clock from `Pipeline`, plus each decoder round), one untimed call for the peak
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from isbnet_trt.files import write_atomic
 from isbnet_trt.isbnet.aggregator import Queries
 from isbnet_trt.isbnet.inference import Stages
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs
@@ -38,24 +39,8 @@ from isbnet_trt.isbnet.postprocess import Instances
 from isbnet_trt.isbnet.preprocess import ScenePreparer
 from isbnet_trt.plugins.kernel_maps import LevelMaps
 from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
+from isbnet_trt.runtime.backends import GPU_BACKENDS
 from isbnet_trt.runtime.pipeline import Pipeline, cpu_map_builder
-
-#: Backends a worker can build: name -> what it runs.
-BACKENDS: dict[str, str] = {
-    "torch": "PyTorch reference model (gather-GEMM-scatter sparse convs, NumPy FPS/ball query)",
-    "torch-numba": "PyTorch model with FPS/ball query on the numba CPU kernels",
-    "torch-spconv": "PyTorch model with its U-Net on spconv 2.x (1 torch thread in the U-Net)",
-    "onnxruntime": "ONNX stages on onnxruntime CPU, isbnet:: ops on the numba kernels",
-    "onnxruntime-bodies": "ONNX stages on plain onnxruntime CPU (isbnet:: ops as ONNX function bodies)",
-    "onnxruntime-cuda": "ONNX stages on onnxruntime's CUDA execution provider",
-    "torch-cuda": "PyTorch model on the GPU with the isbnet CUDA kernels",
-    "torch-cuda-baseline": "unmodified PyTorch model on the GPU (the PyTorch GPU baseline)",
-    "torch-cuda-spconv": "the PyTorch GPU baseline with its U-Net on spconv (spconv-cu126; preprocess "
-    "still builds the CPU kernel maps it does not use)",
-    "tensorrt": "TensorRT engines with the isbnet:: plugins",
-}
-GPU_BACKENDS = ("onnxruntime-cuda", "torch-cuda", "torch-cuda-baseline", "torch-cuda-spconv", "tensorrt")
-EXPORT_BACKENDS = ("onnxruntime", "onnxruntime-bodies", "onnxruntime-cuda", "tensorrt")
 
 
 # ------------------------------------------------------------------------------ memory
@@ -339,7 +324,7 @@ def measure_scene(
 
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """Measure one backend on every scene of `spec` (see `runtime.benchmark` for the keys).
+    """Measure one backend on every scene of `spec` (see `runner.worker_spec` for the keys).
 
     Never raises for a backend or scene failure: the error goes into the result.
     """
@@ -395,15 +380,13 @@ def _one_line(e: BaseException) -> str:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1, default=str))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(payload, indent=1, default=str))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m isbnet_trt.runtime.benchmark_worker SPEC.json", file=sys.stderr)
+        print("usage: python -m isbnet_trt.benchmarks.worker SPEC.json", file=sys.stderr)
         return 2
     spec = json.loads(Path(argv[0]).read_text())
     result = run_worker(spec)

@@ -422,7 +422,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _run_benchmark(args: argparse.Namespace) -> int:
-    from isbnet_trt.runtime.benchmark import main as bench_main
+    from isbnet_trt.benchmarks.command import main as bench_main
 
     return bench_main(args.rest, prog="isbnet-trt benchmark")
 

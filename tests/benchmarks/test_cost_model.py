@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -14,20 +11,17 @@ from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.isbnet.sparse_conv import Conv1x1, KernelPairs, SparseConv3d, SparseInverseConv3d, SubMConv3d
 from isbnet_trt.training.synthetic import generate_room
 
-BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
 def cm():
-    sys.path.insert(0, str(BENCH_DIR))  # the scripts import their siblings by name
-    import cost_model
+    from isbnet_trt.benchmarks import cost_model
 
     return cost_model
 
 
 @pytest.fixture(scope="module")
-def rb(cm):
-    import run_benchmarks
+def rb():
+    from isbnet_trt.benchmarks import run_benchmarks
 
     return run_benchmarks
 

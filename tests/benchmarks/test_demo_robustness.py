@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import demo_robustness  # noqa: E402
+from isbnet_trt.benchmarks import demo_robustness
 
 
 @pytest.mark.parametrize("mode", list(demo_robustness.MODES))

@@ -1,4 +1,5 @@
-"""benchmarks/gpu_check.py: the parts that run without a GPU.
+"""benchmarks/gpu_check.py (and its gpu_kernel_checks, stage_checks, check_report): the parts that
+run without a GPU.
 
 Argument parsing, the refusal without CUDA, report rendering and writing. The comparison
 harness is exercised on the CPU with the CPU reference ops standing in for the CUDA ops
@@ -8,10 +9,7 @@ the kernels, and nothing here writes a GPU result.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,16 +17,14 @@ import torch
 from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.sparse_conv import sparse_conv
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py"
-
 
 @pytest.fixture(scope="module")
 def gc():
-    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gpu_check"] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    """The script's module; it also holds the names it imports from the modules it is split into
+    (`check_report`, `gpu_kernel_checks`, `stage_checks`)."""
+    from isbnet_trt.benchmarks import gpu_check
+
+    return gpu_check
 
 
 def test_arguments(gc):
@@ -75,11 +71,11 @@ def test_report_files(gc, tmp_path):
 @pytest.fixture()
 def _cpu_stand_ins(monkeypatch):
     """CPU reference ops in place of `plugins.ops_cuda` (test of the harness only, see module doc)."""
-    from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins import ops_cuda, spec
 
     def fps(xyz, n_sample, variant="isbnet", algorithm="auto"):
         out = geometry.farthest_point_sample(xyz, n_sample, variant).to(torch.int32)
-        return out[: ops_cuda.fps_output_size(len(xyz), n_sample, variant)]
+        return out[: spec.fps_output_size(len(xyz), n_sample, variant)]
 
     monkeypatch.setattr(ops_cuda, "farthest_point_sample", fps)
     monkeypatch.setattr(

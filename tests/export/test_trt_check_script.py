@@ -4,21 +4,15 @@ fails only on TensorRT, not on the script (stage calls, teacher forcing, report 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
-import gpu_check as gc  # noqa: E402
-import trt_check  # noqa: E402
-
-from isbnet_trt.isbnet.checkpoint import load_model  # noqa: E402
-from isbnet_trt.isbnet.config import load_config  # noqa: E402
-from isbnet_trt.isbnet.preprocess import prepare_scene  # noqa: E402
-from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages  # noqa: E402
-from isbnet_trt.training.synthetic import generate_room  # noqa: E402
+from isbnet_trt.benchmarks import trt_check
+from isbnet_trt.benchmarks.check_report import Report
+from isbnet_trt.isbnet.checkpoint import load_model
+from isbnet_trt.isbnet.config import load_config
+from isbnet_trt.isbnet.preprocess import prepare_scene
+from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
+from isbnet_trt.training.synthetic import generate_room
 
 
 def test_comparison_and_report_with_onnxruntime_on_both_sides(light_export, golden_ckpt, tmp_path):
@@ -26,7 +20,7 @@ def test_comparison_and_report_with_onnxruntime_on_both_sides(light_export, gold
     model = load_model(ckpt, load_config(cfg_path)).eval()
     room = generate_room(6_000, seed=2)
     scene = prepare_scene(room.points, room.superpoints if model.cfg.use_spp_pool else None, model.cfg)
-    report = gc.Report()
+    report = Report()
     with torch.no_grad():
         trt_check.compare(
             report,

@@ -1,4 +1,5 @@
-"""runtime/benchmark.py, its worker and the backends it adds (torch-spconv, torch-numba).
+"""The benchmark harness (benchmarks/runner.py, worker.py, report.py, machine.py, command.py) and the
+backends it adds (torch-spconv, torch-numba).
 
 The harness runs for real on a tiny room with one timed call (structure of the result, the
 markdown and the JSON; one run through a worker process); the derived ratios and the report
@@ -18,16 +19,16 @@ import numpy as np
 import pytest
 import torch
 
-from isbnet_trt.isbnet.aggregator import ReferenceGeometry
-from isbnet_trt.isbnet.checkpoint import load_model
-from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.runtime import benchmark as bench
-from isbnet_trt.runtime.benchmark_worker import (
+from isbnet_trt.benchmarks import command, machine, report, runner
+from isbnet_trt.benchmarks.worker import (
     instances_digest,
     load_instances,
     peak_memory,
     save_instances,
 )
+from isbnet_trt.isbnet.aggregator import ReferenceGeometry
+from isbnet_trt.isbnet.checkpoint import load_model
+from isbnet_trt.isbnet.preprocess import prepare_scene
 from isbnet_trt.training.synthetic import generate_room
 
 TINY = 3_000
@@ -35,10 +36,10 @@ TINY = 3_000
 
 @pytest.fixture(scope="module")
 def tiny_result(golden_ckpt, tmp_path_factory):
-    settings = bench.BenchmarkSettings(
+    settings = runner.BenchmarkSettings(
         *golden_ckpt, sizes=(TINY,), backends=("torch",), repeat=1, warmup=0, threads=1, isolate=False
     )
-    return bench.run_benchmark(settings, work_dir=tmp_path_factory.mktemp("bench"), log=lambda s: None)
+    return runner.run_benchmark(settings, work_dir=tmp_path_factory.mktemp("bench"), log=lambda s: None)
 
 
 def test_harness_result_structure(tiny_result):
@@ -65,43 +66,43 @@ def test_harness_result_structure(tiny_result):
 
 
 def test_markdown_and_files(tiny_result, tmp_path):
-    md = bench.render_markdown(tiny_result)
+    md = report.render_markdown(tiny_result)
     assert f"## {TINY:,} points" in md
     assert "| torch |" in md and "reference" in md and "peak RSS" in md
-    stem = bench.report_stem(tiny_result)
+    stem = report.report_stem(tiny_result)
     assert stem.startswith("cpu_") and tiny_result["machine"]["date_utc"][:10] in stem
     on_gpu = {
         "machine": {**tiny_result["machine"], "gpu": "NVIDIA H200 (140 GiB, sm 9.0)"},
         "rows": [{"backend": "torch-cuda", "status": "ok"}],
     }
-    assert bench.report_stem(on_gpu).startswith("gpu_nvidia-h200_")
-    assert bench.report_stem({**on_gpu, "rows": []}).startswith("cpu_")  # GPU present, not measured
-    md_path, js_path = bench.write_report(tiny_result, tmp_path, stem)
+    assert report.report_stem(on_gpu).startswith("gpu_nvidia-h200_")
+    assert report.report_stem({**on_gpu, "rows": []}).startswith("cpu_")  # GPU present, not measured
+    md_path, js_path = report.write_report(tiny_result, tmp_path, stem)
     assert md_path.read_text() == md
     assert json.loads(js_path.read_text())["rows"][0]["backend"] == "torch"
 
 
 def test_worker_process(golden_ckpt, tmp_path):
     """The real path: the backend measured in a process of its own, results read back."""
-    settings = bench.BenchmarkSettings(
+    settings = runner.BenchmarkSettings(
         *golden_ckpt, sizes=(1_000,), backends=("torch",), repeat=1, warmup=0, threads=1, timeout_s=600
     )
-    r = bench.run_benchmark(settings, work_dir=tmp_path, log=lambda s: None)
+    r = runner.run_benchmark(settings, work_dir=tmp_path, log=lambda s: None)
     assert r["setup"]["torch"]["status"] == "ok", r["setup"]
     assert r["setup"]["torch"]["threads"]["torch"] == 1
     assert r["rows"][0]["status"] == "ok" and r["rows"][0]["match"]["same"]
     # cold start: a new process to its first result, so more than building the stages
     setup = r["setup"]["torch"]
     assert setup["cold_start_s"] > setup["setup_s"] > 0
-    assert f"| {setup['cold_start_s']:.1f} |" in "\n".join(bench.setup_lines(r))
+    assert f"| {setup['cold_start_s']:.1f} |" in "\n".join(report.setup_lines(r))
 
 
 def test_unknown_and_unavailable_backends():
-    reasons = bench.backend_availability(["torch", "nope"])
+    reasons = machine.backend_availability(["torch", "nope"])
     assert reasons["torch"] is None and "unknown" in reasons["nope"]
     if not torch.cuda.is_available():
-        assert "GPU" in bench.backend_availability(["torch-cuda"])["torch-cuda"]
-    assert "torch" in bench.default_backends() and "onnxruntime-bodies" not in bench.default_backends()
+        assert "GPU" in machine.backend_availability(["torch-cuda"])["torch-cuda"]
+    assert "torch" in machine.default_backends() and "onnxruntime-bodies" not in machine.default_backends()
 
 
 # ------------------------------------------------------------------------------ derived numbers
@@ -128,7 +129,7 @@ def test_derive_fastest_correct_pytorch_path():
         _row("torch-spconv", 2000, 100.0, same=False),  # fast but wrong: not a baseline
         _row("onnxruntime", 2000, 200.0),
     ]
-    d = bench.derive(rows)
+    d = runner.derive(rows)
     assert d["1000"]["fastest_pytorch"] == "torch-spconv"
     assert d["1000"]["fastest_pytorch_ms"] == pytest.approx(250.0)
     assert d["1000"]["speedup"]["onnxruntime"] == {"vs_torch": 4.0, "vs_fastest_pytorch": 2.5}
@@ -137,34 +138,34 @@ def test_derive_fastest_correct_pytorch_path():
 
 
 def test_summary_and_cells():
-    s = bench.Summary.of([0.004, 0.001, 0.002, 0.003])
+    s = runner.Summary.of([0.004, 0.001, 0.002, 0.003])
     assert (s.median, s.min, s.max, s.n) == (2.5, 1.0, 4.0, 4)
     assert s.q1 == pytest.approx(1.75) and s.q3 == pytest.approx(3.25)
-    one = bench.Summary.of([0.5])
+    one = runner.Summary.of([0.5])
     assert one.q1 == one.q3 == one.median == 500.0
-    assert bench.fmt_ms(None) == "-" and bench.fmt_ms(12.345) == "12.3" and bench.fmt_ms(1234.5) == "1234"
+    assert report.fmt_ms(None) == "-" and report.fmt_ms(12.345) == "12.3" and report.fmt_ms(1234.5) == "1234"
     bad = {"backend": "x", "match": {"same": False, "unmatched": 2, "min_iou": 0.5, "max_score_diff": 0.1}}
-    assert "**NO**" in bench._same_cell(bad)
-    assert bench.machine_slug({"cpu": "Intel(R) Xeon(R) CPU E5-2690 v4 @ 2.60GHz", "cores": 8}) == (
+    assert "**NO**" in report._same_cell(bad)
+    assert machine.machine_slug({"cpu": "Intel(R) Xeon(R) CPU E5-2690 v4 @ 2.60GHz", "cores": 8}) == (
         "intel-xeon-e5-2690-v4-8c"
     )
-    assert bench.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "loadavg_end": [0.1, 0, 0]})
+    assert runner.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "loadavg_end": [0.1, 0, 0]})
     # the end's load average is the benchmark's own: only other processes' CPU share counts
-    assert not bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "loadavg_end": [1.9, 1, 1]})
-    assert bench.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "other_cpu_share": 0.4})
-    assert not bench.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "other_cpu_share": 0.01})
+    assert not runner.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "loadavg_end": [1.9, 1, 1]})
+    assert runner.load_notes({"cores": 2, "loadavg_start": [0.1, 0, 0], "other_cpu_share": 0.4})
+    assert not runner.load_notes({"cores": 2, "loadavg_start": [1.9, 1, 1], "other_cpu_share": 0.01})
 
 
 def test_own_children_are_not_other_processes():
     """The workers' CPU time (waited-for children) counts as the benchmark's own."""
-    start = bench.cpu_clock()
+    start = machine.cpu_clock()
     if start is None:
         pytest.skip("no /proc/stat or resource module")
     subprocess.run([sys.executable, "-c", "import time\nwhile time.process_time() < 0.5: pass"], check=True)
-    end = bench.cpu_clock()
+    end = machine.cpu_clock()
     assert end[2] - start[2] >= 0.5  # own CPU seconds include the child's
     assert end[1] - start[1] >= 0.45  # and the machine saw them as busy
-    assert bench.other_cpu_share(start, os.cpu_count() or 1) is not None
+    assert machine.other_cpu_share(start, os.cpu_count() or 1) is not None
 
 
 def test_instances_round_trip_and_digest(tmp_path):
@@ -234,9 +235,9 @@ def test_spconv_device_stages_give_the_reference_instances(small_scene):
     pytest.importorskip(
         "spconv.pytorch", reason="spconv not installed: the torch-cuda-spconv wiring is not checked"
     )
+    from isbnet_trt.benchmarks.torch_spconv import SpconvDeviceStages
     from isbnet_trt.isbnet.compare import match_instances
     from isbnet_trt.isbnet.inference import forward_test
-    from isbnet_trt.benchmarks.torch_spconv import SpconvDeviceStages
 
     model, scene = small_scene
     with torch.no_grad():
@@ -264,28 +265,28 @@ def test_numba_geometry_equals_reference(small_scene):
 
 def test_cli_arguments_are_checked(capsys):
     with pytest.raises(SystemExit):
-        bench.main(["--repeat", "0", "--ckpt", str(Path("x.pth")), "--config", "x.yaml"])
+        command.main(["--repeat", "0", "--ckpt", str(Path("x.pth")), "--config", "x.yaml"])
     assert "--repeat" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "argv, points, repeat, warmup",
     [
-        ([], list(bench.DEFAULT_SIZES), 10, 2),
+        ([], list(runner.DEFAULT_SIZES), 10, 2),
         (["--quick"], [30_000], 1, 1),
         (["--quick", "--points", "5000", "8000"], [5000, 8000], 1, 1),
         (["--points", "5000", "--repeat", "3"], [5000], 3, 2),
     ],
 )
 def test_quick_mode(argv, points, repeat, warmup):
-    args = bench.build_parser().parse_args(argv)
-    bench.apply_quick(args)
+    args = command.build_parser().parse_args(argv)
+    command.apply_quick(args)
     assert (args.points, args.repeat, args.warmup) == (points, repeat, warmup)
 
 
 def test_isbnet_trt_benchmark_passes_options_through(capsys):
-    """`isbnet-trt benchmark --opt ...`: the options reach this module's parser."""
-    from isbnet_trt.runtime import cli
+    """`isbnet-trt benchmark --opt ...`: the options reach the benchmark's parser."""
+    from isbnet_trt import cli
 
     with pytest.raises(SystemExit):
         cli.main(["benchmark", "--repeat", "0", "--points", "1000"])
