@@ -93,9 +93,9 @@ def library_path() -> str:
     `onnxruntime.SessionOptions.register_custom_ops_library`."""
     from onnxruntime_extensions import PyCustomOpDef, get_library_path, onnx_op
 
-    from isbnet_trt.plugins.cpu.ball_query import ball_query
-    from isbnet_trt.plugins.cpu.fps import farthest_point_sample
-    from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d
+    from isbnet_trt.plugins.ball_query.cpu import ball_query
+    from isbnet_trt.plugins.farthest_point_sample.cpu import farthest_point_sample
+    from isbnet_trt.plugins.sparse_conv.cpu import sparse_conv3d
 
     dtypes = {
         "FLOAT": PyCustomOpDef.dt_float,

@@ -1,10 +1,11 @@
-"""CPU kernels of the `isbnet::` ops (numba), implementing `docs/ops/*.md` exactly.
+"""Shared pieces of the numba CPU kernels of the `isbnet::` ops (docs/ops/*.md): FMA emulation
+(`_fma`), register tiles (`_tile`), kernel-map row masks (`_rowmask`). The kernels live with their op:
 
 | op | module |
 | --- | --- |
-| `SparseConv3d` | `sparse_conv.sparse_conv3d` |
-| `FarthestPointSample` | `fps.farthest_point_sample` |
-| `BallQuery` | `ball_query.ball_query` |
+| `SparseConv3d` | `plugins.sparse_conv.cpu.sparse_conv3d` |
+| `FarthestPointSample` | `plugins.farthest_point_sample.cpu.farthest_point_sample` |
+| `BallQuery` | `plugins.ball_query.cpu.ball_query` |
 
 numpy in, numpy out; the kernels import numba, so import them only after `available()`.
 Compiled code is cached on disk by numba (`cache=True`), so only the first process compiles.

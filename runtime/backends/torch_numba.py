@@ -26,14 +26,14 @@ class NumbaGeometry:
 
     def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
         """xyz `(N, 3)` float32 → `(n_sample,)` int64 (pointnet2: `min(n_sample, N)`)."""
-        from isbnet_trt.plugins.cpu.fps import farthest_point_sample
+        from isbnet_trt.plugins.farthest_point_sample.cpu import farthest_point_sample
 
         out = farthest_point_sample(_np32(xyz), n_sample, variant)
         return torch.from_numpy(out.astype(np.int64))
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
         """xyz `(N, 3)`, centres `(M, 3)` float32 → `(M, n_sample)` int64."""
-        from isbnet_trt.plugins.cpu.ball_query import ball_query
+        from isbnet_trt.plugins.ball_query.cpu import ball_query
 
         out = ball_query(_np32(xyz), _np32(centres), radius, n_sample)
         return torch.from_numpy(out.astype(np.int64))

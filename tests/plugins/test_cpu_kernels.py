@@ -15,11 +15,11 @@ pytest.importorskip("numba", reason="numba not installed: CPU kernels not tested
 
 from isbnet_trt.isbnet import geometry  # noqa: E402
 from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference  # noqa: E402
-from isbnet_trt.plugins.cpu import ball_query as bq_mod  # noqa: E402
-from isbnet_trt.plugins.cpu.ball_query import ball_query  # noqa: E402
-from isbnet_trt.plugins.cpu.fps import farthest_point_sample  # noqa: E402
-from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d  # noqa: E402
+from isbnet_trt.plugins.ball_query import cpu as bq_mod  # noqa: E402
+from isbnet_trt.plugins.ball_query.cpu import ball_query  # noqa: E402
+from isbnet_trt.plugins.farthest_point_sample.cpu import farthest_point_sample  # noqa: E402
 from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps  # noqa: E402
+from isbnet_trt.plugins.sparse_conv.cpu import sparse_conv3d  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
 from _room_scene import room_points, room_voxels  # noqa: E402

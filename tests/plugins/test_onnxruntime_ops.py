@@ -31,9 +31,9 @@ def test_registration_is_idempotent():
 
 
 def test_the_three_ops_run_in_onnxruntime_like_the_kernels():
-    from isbnet_trt.plugins.cpu.ball_query import ball_query
-    from isbnet_trt.plugins.cpu.fps import farthest_point_sample
-    from isbnet_trt.plugins.cpu.sparse_conv import sparse_conv3d
+    from isbnet_trt.plugins.ball_query.cpu import ball_query
+    from isbnet_trt.plugins.farthest_point_sample.cpu import farthest_point_sample
+    from isbnet_trt.plugins.sparse_conv.cpu import sparse_conv3d
 
     d, names = onnxruntime_ops.PYOP_DOMAIN, onnxruntime_ops.PYOP_NAMES
     vi = helper.make_tensor_value_info
