@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from isbnet_trt.benchmarks import RESULTS
 from isbnet_trt.benchmarks.machine import slug
 from isbnet_trt.benchmarks.report import write_pair
 
 #: The reports' folder (`benchmarks/results`).
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+DEFAULT_OUT = RESULTS
 GPU_CHECK_TITLE = "GPU check of the isbnet:: CUDA kernels"
 
 

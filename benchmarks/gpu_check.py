@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from isbnet_trt.benchmarks import SHARED
 from isbnet_trt.benchmarks.check_report import (
     DEFAULT_OUT,
     Check,
@@ -63,7 +64,7 @@ from isbnet_trt.benchmarks.stage_checks import (
     require_gpu,
 )
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DEFAULT_SHARED = SHARED
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

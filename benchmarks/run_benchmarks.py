@@ -25,13 +25,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from isbnet_trt.benchmarks import command, plots, report
+from isbnet_trt.benchmarks import RESULTS, SHARED, command, plots, report
 from isbnet_trt.benchmarks import cost_model as cm
 from isbnet_trt.benchmarks.runner import DEFAULT_SIZES, REFERENCE, run_benchmark
 from isbnet_trt.runtime.backends import GPU_BACKENDS
 
-RESULTS = Path(__file__).resolve().parent / "results"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GOLDEN = (
     SHARED / "fixtures" / "golden" / "random_scannetv2_lightweight.pth",
     SHARED / "fixtures" / "official_configs" / "isbnet_lightweight_scannetv2.yaml",

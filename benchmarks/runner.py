@@ -36,6 +36,7 @@ from isbnet_trt.benchmarks.machine import (
     usable_cores,
 )
 from isbnet_trt.benchmarks.worker import load_instances
+from isbnet_trt.files import write_atomic
 from isbnet_trt.runtime.backends import EXPORT_BACKENDS, REGISTRY
 
 DEFAULT_SIZES = (30_000, 80_000, 150_000, 300_000)
@@ -224,7 +225,7 @@ def _run_one(spec: dict[str, Any], settings: BenchmarkSettings, log: Log) -> dic
     env = {**os.environ, "NUMBA_NUM_THREADS": str(spec["threads"]), "OMP_NUM_THREADS": str(spec["threads"])}
     cmd = [sys.executable, "-m", "isbnet_trt.benchmarks.worker", str(spec_path)]
     problem = None
-    spec_path.write_text(json.dumps({**spec, "spawned_at": time.time()}))  # for its cold start
+    write_atomic(spec_path, json.dumps({**spec, "spawned_at": time.time()}))  # for its cold start
     try:
         proc = subprocess.run(cmd, env=env, timeout=settings.timeout_s, stdout=subprocess.DEVNULL)
         if proc.returncode < 0:

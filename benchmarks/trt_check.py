@@ -247,7 +247,7 @@ def run(args: argparse.Namespace, log_path: Path) -> Report:
         export_dir.mkdir(exist_ok=True)
         with torch.no_grad():
             doc = export_model(model, export_dir, log=lambda _: None)
-        (export_dir / "manifest.json").write_text(json.dumps(doc, indent=2))
+        write_atomic(export_dir / "manifest.json", json.dumps(doc, indent=2))
         engines = build(report, export_dir, work / "engines", args, make_logger(trt, log_path))
         if len(engines) < len(doc["stages"]):
             return report
