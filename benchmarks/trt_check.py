@@ -115,11 +115,12 @@ def make_logger(trt, path: Path):
 
 def build(report: Report, export_dir: Path, engine_dir: Path, args, logger) -> dict[str, Path]:
     """One engine per stage (each its own check, so one failure does not hide the others)."""
-    from isbnet_trt.export.tensorrt_engines import build_engine, read_manifest
+    from isbnet_trt.export.manifest import read_manifest
+    from isbnet_trt.export.tensorrt_engines import build_engine, stage_specs
 
     engines = {}
     engine_dir.mkdir(parents=True, exist_ok=True)
-    for spec in read_manifest(export_dir / "manifest.json"):
+    for spec in stage_specs(read_manifest(export_dir)):
         t0 = time.perf_counter()
         try:
             data = build_engine(spec, args.fp16, args.workspace, True, logger)

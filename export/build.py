@@ -143,7 +143,7 @@ def export_checkpoint(
         manifest.write_text(json.dumps(doc, indent=2) + "\n")
         engine_error = None
         if "tensorrt" in backends:
-            engines, engine_error = _build_tensorrt(manifest, tmp, fp16, workspace_mib, log)
+            engines, engine_error = _build_tensorrt(tmp, fp16, workspace_mib, log)
             if engines:
                 doc["engines"] = {name: path.name for name, path in engines.items()}
                 doc["engine_options"] = {"fp16": fp16, "workspace_mib": workspace_mib}
@@ -162,7 +162,7 @@ def export_checkpoint(
 
 
 def _build_tensorrt(
-    manifest: Path, out_dir: Path, fp16: bool, workspace_mib: int, log: Log
+    out_dir: Path, fp16: bool, workspace_mib: int, log: Log
 ) -> tuple[dict[str, Path], str | None]:
     """(engines, None), or ({}, one-line reason) after a failure whose full text (with the
     traceback) is written to `out_dir/ENGINE_ERROR_FILE`; partial engines are removed."""
@@ -175,7 +175,7 @@ def _build_tensorrt(
         log(f"TensorRT engine builder unavailable ({e}): wrote the ONNX stages only")
         return {}, None
     try:
-        return build_engines(manifest, out_dir, fp16, workspace_mib), None
+        return build_engines(out_dir, out_dir, fp16, workspace_mib), None
     except Exception as e:  # noqa: BLE001 - EngineBuildError, TensorRTUnavailableError, ValueError,
         # and whatever TensorRT's bindings or the CUDA layer raise: none may cost the ONNX export
         for p in out_dir.glob("*.engine"):

@@ -1,7 +1,7 @@
 """`manifest.json` of an export directory: what was exported, from what, with what.
 
-Written by `export.build`, read by the runtimes (onnxruntime backend) and the TensorRT builder
-(`export.tensorrt_engines.read_manifest`, which reads `stages[].name/onnx` and `dims`).
+Written by `export.build`; read only by `read_manifest` here, for the runtimes and the TensorRT
+builder (`export.tensorrt_engines.stage_specs` takes the stages and `dims` from its result).
 
     {
       "format": "isbnet-trt-export", "format_version": 2, "package_version": "0.1.0",

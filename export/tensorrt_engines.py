@@ -1,6 +1,6 @@
 """Build TensorRT engines from the exported ONNX stages, with the `isbnet::` plugins.
 
-    build_engines(Path("export/manifest.json"), Path("engines"), fp16=False, workspace_mib=4096)
+    build_engines(Path("model_export"), Path("engines"), fp16=False, workspace_mib=4096)
     -> {"backbone": Path("engines/backbone.engine"), "aggregator": ..., "decoder_192": ..., ...}
 
 Per stage:
@@ -19,12 +19,10 @@ Per stage:
    the dynamic axes (ranges from the manifest), optional FP16, a workspace limit.
 3. `build_serialized_network`, written atomically to `<out_dir>/<stage>.engine`.
 
-The manifest is the export's `manifest.json`: a `stages` list (or name -> entry mapping) whose
-entries name the stage and its ONNX file (`onnx`, `path` or `file`, relative to the manifest),
-plus the ranges of the dynamic axes, as `[min, opt, max]` per ONNX `dim_param` name, in a
-top-level or per-stage `dims` / `dynamic_axes` mapping, or as explicit per-input shapes in a
-per-stage `profile` mapping (`{input: {"min": [...], "opt": [...], "max": [...]}}`).
-`dim_ranges` overrides the manifest.
+The stages and the ranges of their dynamic axes (`[min, opt, max]` per ONNX `dim_param` name,
+the manifest's `dims`) come from the export directory's manifest, read by the one manifest reader
+(`export.manifest.read_manifest`); `stage_specs` turns it into the build plan. `dim_ranges`
+overrides the manifest's ranges.
 
 TensorRT API followed (TensorRT 10 Python API, docs.nvidia.com/deeplearning/tensorrt/latest/
 _static/python-api/): `Builder.create_network(0)` (explicit batch is the only mode in 10.x),
@@ -45,7 +43,6 @@ attribute types, every standard op in onnx-tensorrt's supported list) are tested
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +50,7 @@ from pathlib import Path
 import onnx
 from onnx import helper
 
+from isbnet_trt.export.manifest import Manifest, read_manifest
 from isbnet_trt.files import write_atomic
 from isbnet_trt.plugins.spec import FPS_SCRATCH_SUFFIX  # name of the unused FPS scratch output
 from isbnet_trt.plugins.trt_plugins import (
@@ -66,7 +64,7 @@ from isbnet_trt.plugins.trt_plugins import (
 __all__ = [
     "EngineBuildError",
     "StageSpec",
-    "read_manifest",
+    "stage_specs",
     "prepare_onnx",
     "profile_shapes",
     "build_engines",
@@ -120,37 +118,11 @@ def _ranges(raw: object, where: str) -> dict[str, DimRange]:
     return out
 
 
-def read_manifest(manifest_path: Path) -> list[StageSpec]:
-    """The stages of an export manifest (format: module docstring)."""
-    try:
-        doc = json.loads(Path(manifest_path).read_text())
-    except (OSError, ValueError) as e:
-        raise EngineBuildError(f"cannot read manifest {manifest_path}: {e}") from None
-    root = Path(manifest_path).parent
-    stages = doc.get("stages") if isinstance(doc, Mapping) else None
-    if isinstance(stages, Mapping):
-        stages = [{"name": k, **(v if isinstance(v, Mapping) else {"onnx": v})} for k, v in stages.items()]
-    if not isinstance(stages, list) or not stages:
-        raise EngineBuildError(f"manifest {manifest_path} has no 'stages'")
-    global_dims = _ranges(doc.get("dims") or doc.get("dynamic_axes"), f"{manifest_path}")
-    specs = []
-    for entry in stages:
-        name = entry.get("name")
-        rel = entry.get("onnx") or entry.get("path") or entry.get("file")
-        if not name or not rel:
-            raise EngineBuildError(
-                f"manifest {manifest_path}: stage entry {entry!r} lacks a name or an ONNX path"
-            )
-        where = f"{manifest_path} stage {name!r}"
-        dims = {**global_dims, **_ranges(entry.get("dims") or entry.get("dynamic_axes"), where)}
-        shapes = {}
-        for inp, prof in (entry.get("profile") or {}).items():
-            try:
-                shapes[inp] = tuple(tuple(int(d) for d in prof[k]) for k in ("min", "opt", "max"))
-            except (KeyError, TypeError, ValueError):
-                raise EngineBuildError(f"{where}: profile of {inp!r} needs min/opt/max shapes") from None
-        specs.append(StageSpec(str(name), root / rel, dims, shapes))
-    return specs
+def stage_specs(manifest: Manifest) -> list[StageSpec]:
+    """The build plan of an export: per stage, its ONNX file and the ranges of the dynamic axes
+    (the manifest's `dims`)."""
+    dims = _ranges(manifest.raw.get("dims"), str(manifest.directory))
+    return [StageSpec(stage.name, stage.path, dims) for stage in manifest.stages.values()]
 
 
 def prepare_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -261,7 +233,7 @@ def profile_shapes(model: onnx.ModelProto, spec: StageSpec) -> dict[str, tuple[t
 
 
 def build_engines(
-    manifest_path: Path,
+    export_dir: Path,
     out_dir: Path,
     fp16: bool,
     workspace_mib: int,
@@ -270,18 +242,19 @@ def build_engines(
     verbose: bool = False,
     logger: object | None = None,
 ) -> dict[str, Path]:
-    """Build one engine per manifest stage into `out_dir` (`<stage>.engine`); returns name -> path.
+    """Build one engine per stage of the export in `export_dir` into `out_dir` (`<stage>.engine`);
+    returns name -> path.
 
     fp16: allow FP16 kernels (TensorRT's `BuilderFlag.FP16`); workspace_mib: builder workspace
     limit. Registers the `isbnet::` plugins (PTX for the build GPU). logger: a `trt.ILogger`
     (default: `trt.Logger`, VERBOSE when `verbose`). Raises `EngineBuildError` (parse or build
-    failure, missing ranges) or `TensorRTUnavailableError`.
+    failure, missing ranges), `ManifestError` (no readable export) or `TensorRTUnavailableError`.
     """
     from isbnet_trt.plugins.trt_plugins import register_plugins
 
     if workspace_mib < 1:
         raise ValueError(f"workspace_mib must be >= 1, got {workspace_mib}")
-    specs = read_manifest(Path(manifest_path))
+    specs = stage_specs(read_manifest(export_dir))
     register_plugins()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from isbnet_trt.export.manifest import MANIFEST_NAME, Manifest, read_manifest
+from isbnet_trt.export.manifest import Manifest, read_manifest
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.runtime.backends import BackendError
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
@@ -273,7 +273,7 @@ def open_tensorrt_stages(
         from isbnet_trt.plugins.trt_plugins import TensorRTUnavailableError
 
         try:
-            paths = build_engines(export_dir / MANIFEST_NAME, cache, fp16=fp16, workspace_mib=workspace_mib)
+            paths = build_engines(export_dir, cache, fp16=fp16, workspace_mib=workspace_mib)
         except (EngineBuildError, TensorRTUnavailableError, ValueError) as e:
             lines = str(e).strip().splitlines() or [type(e).__name__]
             more = (

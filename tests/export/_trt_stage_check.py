@@ -23,8 +23,9 @@ from pathlib import Path
 
 import onnx
 
+from isbnet_trt.export.manifest import read_manifest
 from isbnet_trt.export.onnx_tensorrt_ops import SUPPORTED, SUPPORTED_10_1
-from isbnet_trt.export.tensorrt_engines import _graphs, prepare_onnx, profile_shapes, read_manifest
+from isbnet_trt.export.tensorrt_engines import _graphs, prepare_onnx, profile_shapes, stage_specs
 from isbnet_trt.plugins.trt_plugins import ATTRIBUTE_TYPES, INPUT_TYPES, PLUGIN_NAMESPACE, PLUGIN_OUTPUTS
 
 _PARSER_ATTRS = {"plugin_namespace": "STRING", "plugin_version": "STRING", "aot": "INT"}
@@ -132,7 +133,7 @@ def _cast_to(node: onnx.NodeProto) -> int:
 def tensorrt_problems(export_dir: Path) -> dict[str, list[str]]:
     """stage name -> problems, for every stage of an export directory (manifest.json)."""
     out = {}
-    for spec in read_manifest(Path(export_dir) / "manifest.json"):
+    for spec in stage_specs(read_manifest(export_dir)):
         model = onnx.load(str(spec.onnx_path), load_external_data=False)
         problems = stage_problems(model)
         try:
@@ -146,7 +147,7 @@ def tensorrt_problems(export_dir: Path) -> dict[str, list[str]]:
 def isbnet_nodes(export_dir: Path) -> dict[str, int]:
     """op type -> number of `isbnet::` nodes over all stages (to see that each op was met)."""
     counts: dict[str, int] = {}
-    for spec in read_manifest(Path(export_dir) / "manifest.json"):
+    for spec in stage_specs(read_manifest(export_dir)):
         model = onnx.load(str(spec.onnx_path), load_external_data=False)
         for graph in _graphs(model.graph):
             for node in graph.node:

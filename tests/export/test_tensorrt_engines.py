@@ -10,12 +10,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from isbnet_trt.export.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from isbnet_trt.export.tensorrt_engines import (
     EngineBuildError,
     StageSpec,
     prepare_onnx,
     profile_shapes,
-    read_manifest,
+    stage_specs,
 )
 
 
@@ -104,45 +105,49 @@ def test_prepare_refuses_nodes_the_plugins_cannot_take():
     assert prepare_onnx(plain) == plain  # a stage without custom ops (the mask head) is parsed as is
 
 
-def test_manifest_list_and_mapping_forms(tmp_path):
-    (tmp_path / "m1.json").write_text(
-        json.dumps(
-            {
-                "dims": {"n_points": [1, 5000, 200000]},
-                "stages": [
-                    {
-                        "name": "backbone",
-                        "onnx": "backbone.onnx",
-                        "dims": {"n_voxels": {"min": 1, "opt": 9, "max": 99}},
-                    },
-                    {"name": "decoder_64", "path": "decoder_64.onnx"},
-                ],
-            }
-        )
+def _one_model_export(light_export: Path, folder: Path, dims: object) -> Path:
+    """A copy of a real export's manifest in `folder` whose every stage is the small FPS ->
+    ball-query graph, with the given `dims`: the manifest reader's rules hold, the graphs are tiny."""
+    doc = json.loads((light_export / MANIFEST_NAME).read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(_stage_model(), folder / "stage.onnx")
+    for stage in doc["stages"]:
+        stage["onnx"] = "stage.onnx"
+    doc["dims"] = dims
+    (folder / MANIFEST_NAME).write_text(json.dumps(doc))
+    return folder
+
+
+def test_stage_specs_come_from_the_one_manifest_reader(light_export, tmp_path):
+    export_dir = _one_model_export(light_export, tmp_path, {"n_points": [1, 5000, 200000]})
+    specs = stage_specs(read_manifest(export_dir))
+    assert [s.name for s in specs] == [
+        e["name"] for e in json.loads((light_export / MANIFEST_NAME).read_text())["stages"]
+    ]
+    assert all(
+        s.onnx_path == tmp_path / "stage.onnx" and s.dims == {"n_points": (1, 5000, 200000)} for s in specs
     )
-    a, b = read_manifest(tmp_path / "m1.json")
-    assert a.name == "backbone" and a.onnx_path == tmp_path / "backbone.onnx"
-    assert a.dims == {"n_points": (1, 5000, 200000), "n_voxels": (1, 9, 99)}
-    assert b.onnx_path == tmp_path / "decoder_64.onnx" and b.dims == {"n_points": (1, 5000, 200000)}
-    (tmp_path / "m2.json").write_text(json.dumps({"stages": {"aggregator": "agg.onnx"}}))
-    (c,) = read_manifest(tmp_path / "m2.json")
-    assert (c.name, c.onnx_path.name) == ("aggregator", "agg.onnx")
 
 
 @pytest.mark.parametrize(
-    "doc, message",
+    "dims, message",
     [
-        ({}, "no 'stages'"),
-        ({"stages": [{"name": "x"}]}, "lacks a name or an ONNX path"),
-        ({"stages": [{"name": "x", "onnx": "x.onnx"}], "dims": {"n": [5, 1, 9]}}, "min <= opt <= max"),
+        ({"n": [5, 1, 9]}, "min <= opt <= max"),
+        ({"n": [1, 2]}, "needs \\[min, opt, max\\] integers"),
+        ([1, 2, 3], "expected a mapping"),
     ],
 )
-def test_manifest_errors_are_clear(tmp_path, doc, message):
-    (tmp_path / "m.json").write_text(json.dumps(doc))
+def test_bad_dim_ranges_are_clear(light_export, tmp_path, dims, message):
+    export_dir = _one_model_export(light_export, tmp_path, dims)
     with pytest.raises(EngineBuildError, match=message):
-        read_manifest(tmp_path / "m.json")
-    with pytest.raises(EngineBuildError, match="cannot read manifest"):
-        read_manifest(tmp_path / "missing.json")
+        stage_specs(read_manifest(export_dir))
+
+
+def test_build_engines_reads_the_export_directory(tmp_path):
+    from isbnet_trt.export.tensorrt_engines import build_engines
+
+    with pytest.raises(ManifestError, match="not an isbnet-trt export directory"):
+        build_engines(tmp_path, tmp_path / "engines", fp16=False, workspace_mib=64)
 
 
 def test_profile_shapes_from_dim_names():
@@ -156,18 +161,13 @@ def test_profile_shapes_from_dim_names():
     assert profile_shapes(model, explicit) == {"xyz": ((1, 3), (2, 3), (3, 3))}
 
 
-def test_build_engines_needs_tensorrt(tmp_path):
+def test_build_engines_needs_tensorrt(light_export, tmp_path):
     pytest.importorskip("tensorrt", reason="TensorRT not installed: engine build not tested here")
     from isbnet_trt.export.tensorrt_engines import build_engines
 
-    onnx.save(_stage_model(), tmp_path / "stage.onnx")
-    (tmp_path / "manifest.json").write_text(
-        json.dumps(
-            {"stages": [{"name": "stage", "onnx": "stage.onnx"}], "dims": {"n_points": [8, 512, 4096]}}
-        )
-    )
-    engines = build_engines(tmp_path / "manifest.json", tmp_path / "engines", fp16=False, workspace_mib=256)
-    assert engines["stage"].stat().st_size > 0
+    export_dir = _one_model_export(light_export, tmp_path, {"n_points": [8, 512, 4096]})
+    engines = build_engines(export_dir, tmp_path / "engines", fp16=False, workspace_mib=256)
+    assert all(path.stat().st_size > 0 for path in engines.values())
 
 
 def test_every_exported_stage_is_ready_for_the_parser(light_export):
@@ -175,7 +175,7 @@ def test_every_exported_stage_is_ready_for_the_parser(light_export):
     ranges for all its dynamic axes and every isbnet:: node is annotated for its plugin. Stops
     short of TensorRT (the full stage contract: test_trt_stage_contract.py)."""
     out = light_export
-    specs = read_manifest(out / "manifest.json")
+    specs = stage_specs(read_manifest(out))
     assert {s.name for s in specs} >= {"backbone", "aggregator"}
     for spec in specs:
         model = onnx.load(str(spec.onnx_path))
@@ -265,14 +265,9 @@ class _FakeTensorRT:
 
 
 @pytest.fixture
-def staged(tmp_path):
-    onnx.save(_stage_model(), tmp_path / "stage.onnx")
-    (tmp_path / "manifest.json").write_text(
-        json.dumps(
-            {"stages": [{"name": "stage", "onnx": "stage.onnx"}], "dims": {"n_points": [8, 512, 4096]}}
-        )
-    )
-    return tmp_path / "manifest.json"
+def staged(light_export, tmp_path) -> Path:
+    """An export directory whose every stage is the small FPS -> ball-query graph."""
+    return _one_model_export(light_export, tmp_path / "export", {"n_points": [8, 512, 4096]})
 
 
 def _with_fake(monkeypatch, fake):
@@ -292,13 +287,17 @@ def test_build_engines_drives_the_builder_as_documented(staged, tmp_path, monkey
     fake = _FakeTensorRT()
     _with_fake(monkeypatch, fake)
     out = build_engines(staged, tmp_path / "engines", fp16=True, workspace_mib=256)
-    assert out["stage"].read_bytes() == b"engine-bytes"
+    assert out.keys() >= {"backbone", "aggregator", "mask_head"}
+    assert all(path.read_bytes() == b"engine-bytes" for path in out.values())
     parsed = fake.calls["model"]
     assert not parsed.functions and len(parsed.graph.node[0].output) == 2  # prepared: FPS scratch
-    assert fake.calls["path"] == str(staged.parent / "stage.onnx")
-    assert fake.calls["shapes"] == {"xyz": ((8, 3), (512, 3), (4096, 3))} and fake.calls["profiles"] == 1
+    assert fake.calls["path"] == str(staged / "stage.onnx")
+    assert fake.calls["shapes"] == {"xyz": ((8, 3), (512, 3), (4096, 3))} and fake.calls["profiles"] == len(
+        out
+    )
     assert fake.calls["workspace"] == 256 << 20
-    assert fake.calls["flags_cleared"] == ["TF32"] and fake.calls["flags_set"] == ["FP16"]
+    assert fake.calls["flags_cleared"] == ["TF32"] * len(out)
+    assert fake.calls["flags_set"] == ["FP16"] * len(out)
 
 
 def test_build_failures_are_engine_build_errors(staged, tmp_path, monkeypatch):
