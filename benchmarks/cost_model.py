@@ -39,14 +39,9 @@ from isbnet_trt.isbnet.aggregator import LocalAggregator
 from isbnet_trt.isbnet.blocks import UBlock
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.model import ISBNet
-from isbnet_trt.isbnet.sparse_conv import (
-    DEFAULT_BLOCK_ROWS,
-    Conv1x1,
-    SparseConv3d,
-    SparseInverseConv3d,
-    SubMConv3d,
-)
+from isbnet_trt.isbnet.sparse_conv import Conv1x1, SparseConv3d, SparseInverseConv3d, SubMConv3d
 from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.sparse_conv.reference import DEFAULT_BLOCK_ROWS
 from isbnet_trt.runtime.backends.torch_cuda import float32_precision
 
 #: One FPS distance update: 3 subtractions, 3 multiply-adds, a min and a compare.

@@ -16,8 +16,9 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
     import numpy as np
     import torch
 
-    from isbnet_trt.isbnet import geometry
     from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.ball_query import reference as bq_reference
+    from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
 
     xyz = scene.voxel_coords_float.float().contiguous()
     xyz_gpu = xyz.to(device)
@@ -30,7 +31,7 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
         ("pointnet2", grid, 256, "integer grid (ties, duplicates, origin)"),
     ]
     for variant, pts, n_sample, what in cases:
-        ref = geometry.farthest_point_sample(pts, n_sample, variant).numpy()
+        ref = fps_reference.farthest_point_sample(pts, n_sample, variant).numpy()
         if variant == "pointnet2":
             ref = ref[: min(n_sample, len(pts))]
         for algorithm in ("block", "grid"):
@@ -48,14 +49,14 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
                     {"n_points": len(pts), "n_sample": n_sample, "first_mismatch": first},
                 )
             )
-    centres = xyz[torch.from_numpy(geometry.farthest_point_sample(xyz, 2048, "isbnet").numpy())]
+    centres = xyz[torch.from_numpy(fps_reference.farthest_point_sample(xyz, 2048, "isbnet").numpy())]
     for pts, qs, radius, n_sample, what in [
         (xyz, centres, 0.2, 32, "pa1 grouping"),
         (centres, centres, 0.4, 64, "pa1 post-grouping"),
         (centres[:1024], centres[:256], 0.8, 32, "pa2 post-grouping"),
         (xyz, xyz[:500] + 5.0, 0.2, 8, "no neighbours"),
     ]:
-        ref = geometry.ball_query(pts, qs, radius, n_sample).numpy()
+        ref = bq_reference.ball_query(pts, qs, radius, n_sample).numpy()
         got = ops_cuda.ball_query(pts.to(device), qs.to(device), radius, n_sample).cpu().numpy()
         same = bool(np.array_equal(got, ref))
         report.checks.append(
@@ -77,8 +78,8 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
     with `repeat` > 0 also the median time of each float32 conv (which levels the kernel is slow on)."""
     import torch
 
-    from isbnet_trt.isbnet.sparse_conv import sparse_conv
     from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 
     gen = torch.Generator().manual_seed(0)
     for level, lm in enumerate(scene.maps):
@@ -209,9 +210,9 @@ def time_kernels(report: Report, scene, label: str, device: str, args: argparse.
     """Per-op timings: FPS (both kernels), ball query, level-0 SubMConv3d vs torch and spconv."""
     import torch
 
-    from isbnet_trt.isbnet.geometry import farthest_point_sample as cpu_fps
-    from isbnet_trt.isbnet.sparse_conv import KernelPairs, sparse_conv
     from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.farthest_point_sample.reference import farthest_point_sample as cpu_fps
+    from isbnet_trt.plugins.sparse_conv.reference import KernelPairs, sparse_conv
 
     xyz = scene.voxel_coords_float.float().to(device)
     row: dict[str, Any] = {

@@ -20,9 +20,10 @@ import torch
 from onnxscript import values
 from torch import Tensor
 
-from isbnet_trt.isbnet import geometry
-from isbnet_trt.isbnet.sparse_conv import sparse_conv
 from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.ball_query import reference as bq_reference
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 from isbnet_trt.plugins.spec import DOMAIN, DOMAIN_VERSION
 
 
@@ -43,7 +44,7 @@ def _(features: Tensor, kernel_map: Tensor, weight: Tensor) -> Tensor:
 def farthest_point_sample(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
     """`isbnet::FarthestPointSample`: xyz (N, 3) -> int32 (n_sample,) ("isbnet") or
     (min(n_sample, N),) ("pointnet2")."""
-    return geometry.farthest_point_sample(xyz, n_sample, variant=variant).to(torch.int32)
+    return fps_reference.farthest_point_sample(xyz, n_sample, variant=variant).to(torch.int32)
 
 
 @farthest_point_sample.register_fake
@@ -56,7 +57,7 @@ def _(xyz: Tensor, n_sample: int, variant: str) -> Tensor:
 @torch.library.custom_op("isbnet_export::ball_query", mutates_args=())
 def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
     """`isbnet::BallQuery`: xyz (N, 3), centres (M, 3) -> int32 (M, n_sample)."""
-    return geometry.ball_query(xyz, centres, radius, n_sample).to(torch.int32)
+    return bq_reference.ball_query(xyz, centres, radius, n_sample).to(torch.int32)
 
 
 @ball_query.register_fake

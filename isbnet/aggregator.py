@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from isbnet_trt.isbnet import geometry
 from isbnet_trt.isbnet.blocks import ConvBNAct, SharedMLP
+from isbnet_trt.plugins.ball_query import reference as bq_reference
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
 
 
 class GeometryOps(Protocol):
@@ -28,13 +29,13 @@ class GeometryOps(Protocol):
 
 
 class ReferenceGeometry:
-    """The exact reference ops of `isbnet.geometry`."""
+    """The exact reference ops: `plugins/{farthest_point_sample,ball_query}/reference.py`."""
 
     def farthest_point_sample(self, xyz: Tensor, n_sample: int, variant: str) -> Tensor:
-        return geometry.farthest_point_sample(xyz, n_sample, variant=variant)
+        return fps_reference.farthest_point_sample(xyz, n_sample, variant=variant)
 
     def ball_query(self, xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Tensor:
-        return geometry.ball_query(xyz, centres, radius, n_sample)
+        return bq_reference.ball_query(xyz, centres, radius, n_sample)
 
 
 @dataclass

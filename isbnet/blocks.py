@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from isbnet_trt.isbnet.sparse_conv import Conv1x1, LevelPairs, SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.isbnet.sparse_conv import Conv1x1, SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.plugins.sparse_conv.reference import LevelPairs
 
 # Backbone norm: the official `functools.partial(nn.BatchNorm1d, eps=1e-4, momentum=0.1)`.
 backbone_norm = functools.partial(nn.BatchNorm1d, eps=1e-4, momentum=0.1)

@@ -28,8 +28,9 @@ from torch import Tensor, nn
 from isbnet_trt.isbnet.aggregator import GeometryOps, LocalAggregator, Queries, ReferenceGeometry
 from isbnet_trt.isbnet.blocks import MLP, GenericMLP, UBlock, backbone_norm, conv_bn_relu_1d
 from isbnet_trt.isbnet.config import ModelConfig
-from isbnet_trt.isbnet.sparse_conv import LevelPairs, SubMConv3d
+from isbnet_trt.isbnet.sparse_conv import SubMConv3d
 from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.sparse_conv.reference import LevelPairs
 
 # Dynamic-conv blocking. Rows of up to DYCO_WHOLE_ROWS superpoints (every scene with superpoints
 # we have seen: ~1-5k) are computed whole, as the official code does, queries chunked so that

@@ -24,16 +24,9 @@ from torch import Tensor, nn
 
 from isbnet_trt.isbnet.blocks import ResidualBlock, UBlock
 from isbnet_trt.isbnet.model import ISBNet
-from isbnet_trt.isbnet.sparse_conv import (
-    KernelPairs,
-    LevelPairs,
-    SparseConv3d,
-    SparseInverseConv3d,
-    SubMConv3d,
-    sparse_conv,
-    spconv_weight_to_kcc,
-)
+from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d, spconv_weight_to_kcc
 from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.sparse_conv.reference import KernelPairs, LevelPairs, sparse_conv
 
 
 @dataclass(frozen=True)

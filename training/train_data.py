@@ -27,9 +27,9 @@ from torch import Tensor
 
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.isbnet.preprocess import official_preparation
-from isbnet_trt.isbnet.sparse_conv import LevelPairs
 from isbnet_trt.isbnet.voxelize import voxel_mean, voxelize
 from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
+from isbnet_trt.plugins.sparse_conv.reference import LevelPairs
 from isbnet_trt.training.synthetic import SyntheticScene, generate_room, get_generator
 from isbnet_trt.training.targets import (
     IGNORE,

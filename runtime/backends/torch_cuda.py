@@ -35,14 +35,9 @@ from torch import Tensor, nn
 
 from isbnet_trt.isbnet.aggregator import GeometryOps, Queries, ReferenceGeometry
 from isbnet_trt.isbnet.model import BackboneOutputs, DecoderOutputs, ISBNet
-from isbnet_trt.isbnet.sparse_conv import (
-    SparseConv3d,
-    SparseInverseConv3d,
-    SubMConv3d,
-    sparse_conv,
-    spconv_weight_to_kcc,
-)
+from isbnet_trt.isbnet.sparse_conv import SparseConv3d, SparseInverseConv3d, SubMConv3d, spconv_weight_to_kcc
 from isbnet_trt.plugins.kernel_maps import LevelMaps
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 from isbnet_trt.runtime.torch_preprocess import TorchPreprocessor
 
 __all__ = [

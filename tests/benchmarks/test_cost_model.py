@@ -8,7 +8,8 @@ import torch
 
 from isbnet_trt.isbnet.checkpoint import load_model
 from isbnet_trt.isbnet.preprocess import prepare_scene
-from isbnet_trt.isbnet.sparse_conv import Conv1x1, KernelPairs, SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.isbnet.sparse_conv import Conv1x1, SparseConv3d, SparseInverseConv3d, SubMConv3d
+from isbnet_trt.plugins.sparse_conv.reference import KernelPairs
 from isbnet_trt.training.synthetic import generate_room
 
 

@@ -14,8 +14,9 @@ import json
 import pytest
 import torch
 
-from isbnet_trt.isbnet import geometry
-from isbnet_trt.isbnet.sparse_conv import sparse_conv
+from isbnet_trt.plugins.ball_query import reference as bq_reference
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +75,12 @@ def _cpu_stand_ins(monkeypatch):
     from isbnet_trt.plugins import ops_cuda, spec
 
     def fps(xyz, n_sample, variant="isbnet", algorithm="auto"):
-        out = geometry.farthest_point_sample(xyz, n_sample, variant).to(torch.int32)
+        out = fps_reference.farthest_point_sample(xyz, n_sample, variant).to(torch.int32)
         return out[: spec.fps_output_size(len(xyz), n_sample, variant)]
 
     monkeypatch.setattr(ops_cuda, "farthest_point_sample", fps)
     monkeypatch.setattr(
-        ops_cuda, "ball_query", lambda x, c, r, n: geometry.ball_query(x, c, r, n).to(torch.int32)
+        ops_cuda, "ball_query", lambda x, c, r, n: bq_reference.ball_query(x, c, r, n).to(torch.int32)
     )
     monkeypatch.setattr(
         ops_cuda,

@@ -15,11 +15,12 @@ import torch
 from onnx import TensorProto, helper
 
 from isbnet_trt.export.functions import BODY_OPSET, _Builder, all_bodies, fma_f32
-from isbnet_trt.isbnet import geometry
-from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference
-from isbnet_trt.plugins import spec
+from isbnet_trt.plugins import reference_common, spec
+from isbnet_trt.plugins.ball_query import reference as bq_reference
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv_reference
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from _fma_cases import midpoint_cases  # noqa: E402
 
 vi = helper.make_tensor_value_info
@@ -60,10 +61,10 @@ def test_fma_emulation_is_exact():
     bld.nodes.append(helper.make_node("Identity", [out], ["y"]))
     ins = [vi(x, TensorProto.FLOAT, [None]) for x in "abc"]
     (y,) = _run_model(bld.nodes, ins, [vi("y", TensorProto.FLOAT, [None])], {"a": a, "b": b, "c": c})
-    expected = geometry.fma_f32(a, b, c).numpy()  # exact (checked with rational arithmetic)
+    expected = reference_common.fma_f32(a, b, c).numpy()  # exact (checked with rational arithmetic)
     assert np.array_equal(y.view(np.int32), expected.view(np.int32))
     naive = (ma.astype(np.float64) * mb + mc).astype(np.float32)
-    assert (naive != geometry.fma_f32(ma, mb, mc).numpy()).sum() > 100  # the hard cases are there
+    assert (naive != reference_common.fma_f32(ma, mb, mc).numpy()).sum() > 100  # the hard cases are there
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def test_fps_body_edge_cases(variant, n, n_sample):
     xyz[: n // 3] *= np.float32(0.01)  # some points pointnet2 skips
     out = _fps(xyz, n_sample, variant)
     assert out.shape == (spec.fps_output_size(n, n_sample, variant),)
-    assert np.array_equal(out, geometry.farthest_point_sample(xyz, n_sample, variant=variant).numpy())
+    assert np.array_equal(out, fps_reference.farthest_point_sample(xyz, n_sample, variant=variant).numpy())
     assert not (n == 0 and out.any())
 
 
@@ -129,7 +130,7 @@ def test_ball_query_body_edge_cases(n, m, n_sample):
     xyz, centres = rng.random((n, 3)).astype(np.float32), rng.random((m, 3)).astype(np.float32)
     out = _bq(xyz, centres, 0.3, n_sample)
     assert out.shape == (m, n_sample)
-    assert np.array_equal(out, geometry.ball_query(xyz, centres, 0.3, n_sample).numpy())
+    assert np.array_equal(out, bq_reference.ball_query(xyz, centres, 0.3, n_sample).numpy())
 
 
 def test_sparse_conv_body():

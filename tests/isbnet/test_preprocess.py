@@ -73,11 +73,11 @@ def test_x4_split_unet_equals_spconv_per_part(fixtures_dir):
     pytest.importorskip("spconv.pytorch")
     import torch
 
+    from isbnet_trt.benchmarks.torch_spconv import SpconvStages
     from isbnet_trt.isbnet.config import load_config
     from isbnet_trt.isbnet.model import ISBNet
-    from isbnet_trt.isbnet.sparse_conv import LevelPairs
     from isbnet_trt.plugins.kernel_maps import LevelMaps
-    from isbnet_trt.benchmarks.torch_spconv import SpconvStages
+    from isbnet_trt.plugins.sparse_conv.reference import LevelPairs
 
     cfg = load_config(fixtures_dir / "official_configs" / "isbnet_s3dis_area5.yaml")
     scene, part, local, shape = _s3dis_room_on_odd_grid(cfg)

@@ -19,14 +19,10 @@ from _room_scene import room_voxels
 
 from isbnet_trt.isbnet.sparse_conv import (
     Conv1x1,
-    KernelPairs,
-    LevelPairs,
     SparseConv3d,
     SparseInverseConv3d,
     SubMConv3d,
     kcc_to_spconv_weight,
-    sparse_conv,
-    sparse_conv_reference,
     spconv_weight_to_kcc,
 )
 from isbnet_trt.plugins.kernel_maps.reference import (
@@ -34,6 +30,12 @@ from isbnet_trt.plugins.kernel_maps.reference import (
     downsample,
     official_spatial_shape,
     subm_map,
+)
+from isbnet_trt.plugins.sparse_conv.reference import (
+    KernelPairs,
+    LevelPairs,
+    sparse_conv,
+    sparse_conv_reference,
 )
 
 ATOL = RTOL = 1e-5

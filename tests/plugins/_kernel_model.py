@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isbnet_trt.isbnet.geometry import squared_distance
+from isbnet_trt.plugins.reference_common import squared_distance
 
 CAP = {"isbnet": 1024, "pointnet2": 512}
 

@@ -13,13 +13,14 @@ import torch
 
 pytest.importorskip("numba", reason="numba not installed: CPU kernels not tested")
 
-from isbnet_trt.isbnet import geometry  # noqa: E402
-from isbnet_trt.isbnet.sparse_conv import sparse_conv_reference  # noqa: E402
 from isbnet_trt.plugins.ball_query import cpu as bq_mod  # noqa: E402
+from isbnet_trt.plugins.ball_query import reference as bq_reference  # noqa: E402
 from isbnet_trt.plugins.ball_query.cpu import ball_query  # noqa: E402
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference  # noqa: E402
 from isbnet_trt.plugins.farthest_point_sample.cpu import farthest_point_sample  # noqa: E402
 from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps  # noqa: E402
 from isbnet_trt.plugins.sparse_conv.cpu import sparse_conv3d  # noqa: E402
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv_reference  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "isbnet"))
 from _room_scene import room_points, room_voxels  # noqa: E402
@@ -32,7 +33,7 @@ def op_cases(golden_dir):
 
 
 def _ref_fps(xyz: np.ndarray, n_sample: int, variant: str) -> np.ndarray:
-    return geometry.farthest_point_sample(xyz, n_sample, variant=variant).numpy().astype(np.int32)
+    return fps_reference.farthest_point_sample(xyz, n_sample, variant=variant).numpy().astype(np.int32)
 
 
 def _tie_heavy_points(rng: np.random.Generator) -> np.ndarray:
@@ -115,7 +116,7 @@ def test_ball_query_equals_reference(monkeypatch, grid):
         (room[:100], room[:40] + np.float32(50.0), 0.2, 4),  # centres far away: rows of zeros
     ]
     for xyz, centres, radius, n_sample in cases:
-        ref = geometry.ball_query(xyz, centres, radius, n_sample).numpy()
+        ref = bq_reference.ball_query(xyz, centres, radius, n_sample).numpy()
         assert np.array_equal(ball_query(xyz, centres, radius, n_sample), ref), (radius, n_sample)
 
 

@@ -9,7 +9,8 @@ import _kernel_model as kernel_model
 import numpy as np
 import pytest
 
-from isbnet_trt.isbnet import geometry
+from isbnet_trt.plugins.ball_query import reference as bq_reference
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
 
 FPS_CASES = [
     ("fps_isb_random", "isbnet"),
@@ -49,7 +50,7 @@ def _grid_points(n: int, seed: int) -> np.ndarray:
 )
 def test_fps_key_equals_reference_on_tie_heavy_sets(variant, n, n_sample, seed):
     xyz = _grid_points(n, seed)
-    expected = geometry.farthest_point_sample(xyz, n_sample, variant).numpy()
+    expected = fps_reference.farthest_point_sample(xyz, n_sample, variant).numpy()
     if variant == "pointnet2":
         expected = expected[: min(n_sample, n)]
     for threads, blocks in [(1024, 1), (96, 3)]:
@@ -84,14 +85,14 @@ def test_ball_query_scan_equals_reference_across_chunk_boundaries():
     xyz = rng.uniform(0, 1, (300, 3)).astype(np.float32)
     centres = xyz[rng.integers(0, 300, 40)]
     for radius, n_sample in [(0.15, 5), (0.3, 33), (2.0, 64), (0.0, 4)]:
-        expected = geometry.ball_query(xyz, centres, radius, n_sample).numpy()
+        expected = bq_reference.ball_query(xyz, centres, radius, n_sample).numpy()
         assert np.array_equal(kernel_model.ball_query(xyz, centres, radius, n_sample), expected)
 
 
 def test_sparse_conv_tiling_and_compaction_equal_the_reference():
     import torch
 
-    from isbnet_trt.isbnet.sparse_conv import sparse_conv
+    from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 
     rng = np.random.default_rng(7)
     n_in, n_out, k_vol, c_in, c_out = 90, 150, 27, 40, 45  # partial tiles, partial channel slices

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from isbnet_trt.isbnet import geometry
-from isbnet_trt.isbnet.sparse_conv import sparse_conv as reference_conv
 from isbnet_trt.plugins import ops_cuda, spec
+from isbnet_trt.plugins.ball_query import reference as bq_reference
 from isbnet_trt.plugins.cuda_driver import CudaUnavailableError, device_kernels, float32_bits, pack_args
+from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.sparse_conv.reference import sparse_conv as reference_conv
 
 
 def test_pack_args_points_at_each_value():
@@ -74,12 +75,12 @@ def test_kernels_match_the_reference_on_a_gpu():
     rng = np.random.default_rng(0)
     xyz = torch.from_numpy(rng.uniform(-2, 2, (20_000, 3)).astype(np.float32))
     for variant, n in (("isbnet", 512), ("pointnet2", 128)):
-        ref = geometry.farthest_point_sample(xyz, n, variant).numpy()
+        ref = fps_reference.farthest_point_sample(xyz, n, variant).numpy()
         for algorithm in ("block", "grid"):
             got = ops_cuda.farthest_point_sample(xyz.cuda(), n, variant, algorithm).cpu().numpy()
             assert np.array_equal(got, ref[: len(got)]), (variant, algorithm)
     centres = xyz[:300]
-    ref = geometry.ball_query(xyz, centres, 0.3, 32).numpy()
+    ref = bq_reference.ball_query(xyz, centres, 0.3, 32).numpy()
     assert np.array_equal(ops_cuda.ball_query(xyz.cuda(), centres.cuda(), 0.3, 32).cpu().numpy(), ref)
     kmap = torch.from_numpy(rng.integers(-1, 1000, (700, 27)).astype(np.int32))
     feats, weight = torch.randn(1000, 48), torch.randn(27, 48, 40)

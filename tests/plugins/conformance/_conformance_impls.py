@@ -109,20 +109,20 @@ def _torch_indices(t: Any) -> np.ndarray:
 
 
 def _ref_fps(inputs: Inputs, attrs: Attrs) -> np.ndarray:
-    geometry = _mod("isbnet.geometry")
+    fps = _mod("plugins.farthest_point_sample.reference")
     return _torch_indices(
-        geometry.farthest_point_sample(_torch(inputs["xyz"]), attrs["n_sample"], attrs["variant"])
+        fps.farthest_point_sample(_torch(inputs["xyz"]), attrs["n_sample"], attrs["variant"])
     )
 
 
 def _ref_bq(inputs: Inputs, attrs: Attrs) -> np.ndarray:
-    geometry = _mod("isbnet.geometry")
+    bq = _mod("plugins.ball_query.reference")
     xyz, centres = _torch(inputs["xyz"]), _torch(inputs["centres"])
-    return _torch_indices(geometry.ball_query(xyz, centres, attrs["radius"], attrs["n_sample"]))
+    return _torch_indices(bq.ball_query(xyz, centres, attrs["radius"], attrs["n_sample"]))
 
 
 def _ref_conv(inputs: Inputs, attrs: Attrs) -> np.ndarray:
-    sparse_conv = _mod("isbnet.sparse_conv")
+    sparse_conv = _mod("plugins.sparse_conv.reference")
     f, km, w = (_torch(inputs[k]) for k in ("features", "kernel_map", "weight"))
     return sparse_conv.sparse_conv(f, km, w).numpy()
 

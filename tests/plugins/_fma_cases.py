@@ -1,8 +1,14 @@
-"""Hard cases for fused multiply-add emulation, shared by the geometry and ONNX-body tests."""
+"""Float32 test inputs shared by the reference-op and ONNX-body tests: values from bit patterns, and
+hard cases for fused multiply-add emulation."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def f32_bits(*bits: int) -> np.ndarray:
+    """float32 values from their IEEE bit patterns."""
+    return np.array(bits, dtype=np.uint32).view(np.float32)
 
 
 def midpoint_cases(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
