@@ -14,10 +14,11 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from isbnet_trt.export.functions import BODY_OPSET, _Builder, all_bodies, fma_f32
+from isbnet_trt.export.functions import all_bodies
 from isbnet_trt.plugins import reference_common, spec
 from isbnet_trt.plugins.ball_query import reference as bq_reference
 from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.onnx_body import BODY_OPSET, Builder, fma_f32
 from isbnet_trt.plugins.sparse_conv.reference import sparse_conv_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
@@ -56,7 +57,7 @@ def test_fma_emulation_is_exact():
     c[60:100] = -(a[60:100].astype(np.float64) * b[60:100]).astype(np.float32)  # cancellations
     ma, mb, mc = midpoint_cases(rng, 800)
     a, b, c = np.concatenate([a, ma]), np.concatenate([b, mb]), np.concatenate([c, mc])
-    bld = _Builder("t")
+    bld = Builder("t")
     out = fma_f32(bld, "a", "b", "c")
     bld.nodes.append(helper.make_node("Identity", [out], ["y"]))
     ins = [vi(x, TensorProto.FLOAT, [None]) for x in "abc"]

@@ -159,16 +159,28 @@ def _onnx_session(op: str, attrs: tuple[tuple[str, Any], ...], dtypes: tuple[str
         functions = []
         so.register_custom_ops_library(ortx.library_path())
     else:
-        functions_mod = _mod("export.functions")
         node = helper.make_node(op, names, ["out"], domain=spec.DOMAIN, **dict(attrs))
-        opsets = [helper.make_opsetid("", functions_mod.BODY_OPSET), helper.make_opsetid(spec.DOMAIN, 1)]
-        functions = [functions_mod.all_bodies()[op]]
+        opsets = [
+            helper.make_opsetid("", _mod("plugins.onnx_body").BODY_OPSET),
+            helper.make_opsetid(spec.DOMAIN, 1),
+        ]
+        functions = [_onnx_function(op)]
     model = helper.make_model(
         helper.make_graph([node], op, ins, outs), opset_imports=opsets, functions=functions
     )
     if not pyop:
         onnx.checker.check_model(model, full_check=True)
     return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+
+def _onnx_function(op: str) -> Any:
+    """The op's ONNX function body, from its folder (`plugins/<op>/onnx_function.py`)."""
+    folder, body = {
+        FPS: ("farthest_point_sample", "farthest_point_sample_body"),
+        BQ: ("ball_query", "ball_query_body"),
+        CONV: ("sparse_conv", "sparse_conv3d_body"),
+    }[op]
+    return getattr(_mod(f"plugins.{folder}.onnx_function"), body)()
 
 
 def _session_key(op: str, inputs: Inputs, attrs: Attrs) -> tuple:
