@@ -16,8 +16,9 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
     import numpy as np
     import torch
 
-    from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.ball_query import cuda as bq_cuda
     from isbnet_trt.plugins.ball_query import reference as bq_reference
+    from isbnet_trt.plugins.farthest_point_sample import cuda as fps_cuda
     from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
 
     xyz = scene.voxel_coords_float.float().contiguous()
@@ -36,7 +37,7 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
             ref = ref[: min(n_sample, len(pts))]
         for algorithm in ("block", "grid"):
             got = (
-                ops_cuda.farthest_point_sample(pts.to(device), n_sample, variant, algorithm=algorithm)
+                fps_cuda.farthest_point_sample(pts.to(device), n_sample, variant, algorithm=algorithm)
                 .cpu()
                 .numpy()
             )
@@ -57,7 +58,7 @@ def check_geometry(report: Report, scene, label: str, device: str) -> None:
         (xyz, xyz[:500] + 5.0, 0.2, 8, "no neighbours"),
     ]:
         ref = bq_reference.ball_query(pts, qs, radius, n_sample).numpy()
-        got = ops_cuda.ball_query(pts.to(device), qs.to(device), radius, n_sample).cpu().numpy()
+        got = bq_cuda.ball_query(pts.to(device), qs.to(device), radius, n_sample).cpu().numpy()
         same = bool(np.array_equal(got, ref))
         report.checks.append(
             Check(
@@ -78,7 +79,7 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
     with `repeat` > 0 also the median time of each float32 conv (which levels the kernel is slow on)."""
     import torch
 
-    from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.sparse_conv import cuda as conv_cuda
     from isbnet_trt.plugins.sparse_conv.reference import sparse_conv
 
     gen = torch.Generator().manual_seed(0)
@@ -97,14 +98,14 @@ def check_sparse_conv(report: Report, scene, label: str, device: str, channels: 
             ref = sparse_conv(feats, kmap, weight)
             feats_d, kmap_d, weight_d = feats.to(device), kmap.to(device), weight.to(device)
             dev_args = (feats_d, kmap_d, weight_d, n_in)
-            rel = rel_err(ops_cuda.sparse_conv(*dev_args), ref)
-            rel16 = rel_err(ops_cuda.sparse_conv(feats_d.half(), kmap_d, weight_d.half()), ref)
-            split = rel_err(ops_cuda.sparse_conv(*dev_args, algorithm="splitk"), ref)
+            rel = rel_err(conv_cuda.sparse_conv(*dev_args), ref)
+            rel16 = rel_err(conv_cuda.sparse_conv(feats_d.half(), kmap_d, weight_d.half()), ref)
+            split = rel_err(conv_cuda.sparse_conv(*dev_args, algorithm="splitk"), ref)
             timing = {}
             if repeat > 0:
-                for algorithm in ops_cuda.SPARSE_CONV_ALGORITHMS:
+                for algorithm in conv_cuda.SPARSE_CONV_ALGORITHMS:
                     timing[f"{algorithm}_fp32_ms"] = median_ms(
-                        lambda a=algorithm, d=dev_args: ops_cuda.sparse_conv(*d, algorithm=a), repeat, 1
+                        lambda a=algorithm, d=dev_args: conv_cuda.sparse_conv(*d, algorithm=a), repeat, 1
                     )
             report.checks.append(
                 Check(
@@ -210,8 +211,10 @@ def time_kernels(report: Report, scene, label: str, device: str, args: argparse.
     """Per-op timings: FPS (both kernels), ball query, level-0 SubMConv3d vs torch and spconv."""
     import torch
 
-    from isbnet_trt.plugins import ops_cuda
+    from isbnet_trt.plugins.ball_query import cuda as bq_cuda
+    from isbnet_trt.plugins.farthest_point_sample import cuda as fps_cuda
     from isbnet_trt.plugins.farthest_point_sample.reference import farthest_point_sample as cpu_fps
+    from isbnet_trt.plugins.sparse_conv import cuda as conv_cuda
     from isbnet_trt.plugins.sparse_conv.reference import KernelPairs, sparse_conv
 
     xyz = scene.voxel_coords_float.float().to(device)
@@ -222,15 +225,15 @@ def time_kernels(report: Report, scene, label: str, device: str, args: argparse.
         "voxels": scene.n_voxels,
     }
     row["fps2048_block_ms"] = median_ms(
-        lambda: ops_cuda.farthest_point_sample(xyz, 2048, algorithm="block"), args.repeat, 1
+        lambda: fps_cuda.farthest_point_sample(xyz, 2048, algorithm="block"), args.repeat, 1
     )
     row["fps2048_grid_ms"] = median_ms(
-        lambda: ops_cuda.farthest_point_sample(xyz, 2048, algorithm="grid"), args.repeat, 1
+        lambda: fps_cuda.farthest_point_sample(xyz, 2048, algorithm="grid"), args.repeat, 1
     )
     row["fps2048_cpu_reference_ms"] = median_ms(lambda: cpu_fps(xyz.cpu(), 2048), 1, 0)
-    centres = xyz[ops_cuda.farthest_point_sample(xyz, 2048).long()]
+    centres = xyz[fps_cuda.farthest_point_sample(xyz, 2048).long()]
     row["ballquery_r0.2_n32_ms"] = median_ms(
-        lambda: ops_cuda.ball_query(xyz, centres, 0.2, 32), args.repeat, 1
+        lambda: bq_cuda.ball_query(xyz, centres, 0.2, 32), args.repeat, 1
     )
     table = scene.maps[0].subm
     c = 32
@@ -239,10 +242,10 @@ def time_kernels(report: Report, scene, label: str, device: str, args: argparse.
     kmap = torch.from_numpy(table).to(device)
     pairs = KernelPairs.build(table, device=device)
     row["subm_l0_ours_ms"] = median_ms(
-        lambda: ops_cuda.sparse_conv(feats, kmap, weight, len(table)), args.repeat, args.warmup
+        lambda: conv_cuda.sparse_conv(feats, kmap, weight, len(table)), args.repeat, args.warmup
     )
     row["subm_l0_ours_fp16_ms"] = median_ms(
-        lambda: ops_cuda.sparse_conv(feats.half(), kmap, weight.half(), len(table)), args.repeat, args.warmup
+        lambda: conv_cuda.sparse_conv(feats.half(), kmap, weight.half(), len(table)), args.repeat, args.warmup
     )
     row["subm_l0_torch_ms"] = median_ms(lambda: sparse_conv(feats, pairs, weight), args.repeat, args.warmup)
     row["subm_l0_spconv_ms"] = _spconv_subm_ms(scene.maps[0], feats, args)

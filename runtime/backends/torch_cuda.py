@@ -4,9 +4,9 @@
 modules and weights, with
 
 * every sparse conv of the U-Net swapped for one that calls the `isbnet::SparseConv3d` kernel
-  (`plugins.ops_cuda.sparse_conv`) on kernel maps uploaded once per scene as int32 tensors
+  (`plugins.sparse_conv.cuda.sparse_conv`) on kernel maps uploaded once per scene as int32 tensors
   (no `KernelPairs` built, no host sync per conv);
-* the aggregators' FPS and ball query on our kernels (`plugins.ops_cuda.CudaGeometry`).
+* the aggregators' FPS and ball query on our kernels (`plugins.cuda_geometry.CudaGeometry`).
 
     stages = DeviceStages(model, "cuda")                  # copies the model to the GPU
     instances = forward_test(stages, stages.preprocessor(points, spps, cfg), cfg)
@@ -100,9 +100,9 @@ def kernel_sparse_conv(
     features: Tensor, kmap: DeviceKernelMap, weight_kcc: Tensor, algorithm: str = "tile"
 ) -> Tensor:
     """`isbnet::SparseConv3d` with our kernel on CUDA tensors (`algorithm` as in
-    `plugins.ops_cuda.sparse_conv`), the reference op on CPU tensors."""
+    `plugins.sparse_conv.cuda.sparse_conv`), the reference op on CPU tensors."""
     if features.device.type == "cuda":
-        from isbnet_trt.plugins.ops_cuda import sparse_conv as cuda_sparse_conv
+        from isbnet_trt.plugins.sparse_conv.cuda import sparse_conv as cuda_sparse_conv
 
         return cuda_sparse_conv(features, kmap.table, weight_kcc, kmap.min_inputs, algorithm)
     return sparse_conv(features, kmap.table, weight_kcc)
@@ -185,7 +185,7 @@ class DeviceStages:
     gather-GEMM-scatter convs, its exact NumPy geometry): the PyTorch baseline. tf32: let cuDNN
     and matmuls use TF32 (default False: true float32, see the module doc). conv_algorithm: the
     sparse-conv kernel ("tile", the verified default; "splitk" or "auto", see
-    `plugins.ops_cuda.sparse_conv`).
+    `plugins.sparse_conv.cuda.sparse_conv`).
 
     Device placement follows `isbnet.inference.forward_test`, which indexes the scene's CPU
     tensors with what the stages return: the backbone's `object_mask` and `semantic_scores`,
@@ -203,7 +203,7 @@ class DeviceStages:
         tf32: bool = False,
         conv_algorithm: str = "tile",
     ):
-        from isbnet_trt.plugins.ops_cuda import check_sparse_conv_algorithm
+        from isbnet_trt.plugins.sparse_conv.cuda import check_sparse_conv_algorithm
 
         check_sparse_conv_algorithm(conv_algorithm, "conv_algorithm")
         self.device = torch.device(device)
@@ -213,7 +213,7 @@ class DeviceStages:
         self.cfg = model.cfg
         if geometry is None:
             if kernels and self.device.type == "cuda":
-                from isbnet_trt.plugins.ops_cuda import CudaGeometry
+                from isbnet_trt.plugins.cuda_geometry import CudaGeometry
 
                 geometry = CudaGeometry()
             else:

@@ -71,19 +71,23 @@ def test_report_files(gc, tmp_path):
 
 @pytest.fixture()
 def _cpu_stand_ins(monkeypatch):
-    """CPU reference ops in place of `plugins.ops_cuda` (test of the harness only, see module doc)."""
-    from isbnet_trt.plugins import ops_cuda, spec
+    """CPU reference ops in place of the `plugins/<op>/cuda.py` bindings (test of the harness only,
+    see module doc)."""
+    from isbnet_trt.plugins import spec
+    from isbnet_trt.plugins.ball_query import cuda as bq_cuda
+    from isbnet_trt.plugins.farthest_point_sample import cuda as fps_cuda
+    from isbnet_trt.plugins.sparse_conv import cuda as conv_cuda
 
     def fps(xyz, n_sample, variant="isbnet", algorithm="auto"):
         out = fps_reference.farthest_point_sample(xyz, n_sample, variant).to(torch.int32)
         return out[: spec.fps_output_size(len(xyz), n_sample, variant)]
 
-    monkeypatch.setattr(ops_cuda, "farthest_point_sample", fps)
+    monkeypatch.setattr(fps_cuda, "farthest_point_sample", fps)
     monkeypatch.setattr(
-        ops_cuda, "ball_query", lambda x, c, r, n: bq_reference.ball_query(x, c, r, n).to(torch.int32)
+        bq_cuda, "ball_query", lambda x, c, r, n: bq_reference.ball_query(x, c, r, n).to(torch.int32)
     )
     monkeypatch.setattr(
-        ops_cuda,
+        conv_cuda,
         "sparse_conv",
         lambda f, k, w, m=None, algorithm="tile": sparse_conv(f.float(), k, w.float()).to(f.dtype),
     )

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from isbnet_trt.plugins import ops_cuda, spec
+from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.ball_query import cuda as bq_cuda
 from isbnet_trt.plugins.ball_query import reference as bq_reference
 from isbnet_trt.plugins.cuda_driver import CudaUnavailableError, device_kernels, float32_bits, pack_args
+from isbnet_trt.plugins.farthest_point_sample import cuda as fps_cuda
 from isbnet_trt.plugins.farthest_point_sample import reference as fps_reference
+from isbnet_trt.plugins.sparse_conv import cuda as conv_cuda
 from isbnet_trt.plugins.sparse_conv.reference import sparse_conv as reference_conv
 
 
@@ -38,34 +41,34 @@ def test_without_cuda_the_error_says_so():
     with pytest.raises(CudaUnavailableError):
         device_kernels(0)
     with pytest.raises(ValueError, match="expected a CUDA tensor"):
-        ops_cuda.ball_query(torch.zeros(4, 3), torch.zeros(2, 3), 0.1, 4)
+        bq_cuda.ball_query(torch.zeros(4, 3), torch.zeros(2, 3), 0.1, 4)
 
 
 def test_inputs_are_validated_before_launching():
     with pytest.raises(ValueError, match=r"shape \(N, 3\)"):
-        ops_cuda.farthest_point_sample(torch.zeros(4, 2), 2)
+        fps_cuda.farthest_point_sample(torch.zeros(4, 2), 2)
     with pytest.raises(TypeError, match="float32"):
-        ops_cuda.farthest_point_sample(torch.zeros(4, 3, dtype=torch.float64), 2)
+        fps_cuda.farthest_point_sample(torch.zeros(4, 3, dtype=torch.float64), 2)
     with pytest.raises(ValueError, match="variant"):
-        ops_cuda.farthest_point_sample(torch.zeros(4, 3), 2, "pn2")
+        fps_cuda.farthest_point_sample(torch.zeros(4, 3), 2, "pn2")
     with pytest.raises(TypeError, match="int32"):
-        ops_cuda.sparse_conv(torch.zeros(4, 2), torch.zeros(3, 1, dtype=torch.int64), torch.zeros(1, 2, 5))
+        conv_cuda.sparse_conv(torch.zeros(4, 2), torch.zeros(3, 1, dtype=torch.int64), torch.zeros(1, 2, 5))
     with pytest.raises(ValueError, match="shape mismatch"):
-        ops_cuda.sparse_conv(torch.zeros(4, 2), torch.zeros(3, 2, dtype=torch.int32), torch.zeros(1, 2, 5))
+        conv_cuda.sparse_conv(torch.zeros(4, 2), torch.zeros(3, 2, dtype=torch.int32), torch.zeros(1, 2, 5))
     with pytest.raises(ValueError, match="references input row 9"):
-        ops_cuda.sparse_conv(
+        conv_cuda.sparse_conv(
             torch.zeros(4, 2), torch.full((3, 1), 9, dtype=torch.int32), torch.zeros(1, 2, 5)
         )
     with pytest.raises(ValueError, match="algorithm"):
-        ops_cuda.sparse_conv(
+        conv_cuda.sparse_conv(
             torch.zeros(4, 2), torch.zeros(3, 1, dtype=torch.int32), torch.zeros(1, 2, 5), algorithm="gemm"
         )
     # Empty outputs need no kernel (and no GPU).
-    assert ops_cuda.farthest_point_sample(torch.zeros(0, 3), 5, "pointnet2").shape == (0,)
+    assert fps_cuda.farthest_point_sample(torch.zeros(0, 3), 5, "pointnet2").shape == (0,)
     assert torch.equal(
-        ops_cuda.farthest_point_sample(torch.zeros(0, 3), 3), torch.zeros(3, dtype=torch.int32)
+        fps_cuda.farthest_point_sample(torch.zeros(0, 3), 3), torch.zeros(3, dtype=torch.int32)
     )
-    assert ops_cuda.ball_query(torch.zeros(4, 3), torch.zeros(0, 3), 0.1, 4).shape == (0, 4)
+    assert bq_cuda.ball_query(torch.zeros(4, 3), torch.zeros(0, 3), 0.1, 4).shape == (0, 4)
     assert spec.fps_output_size(10, 64, "pointnet2") == 10 and spec.fps_output_size(10, 64, "isbnet") == 64
 
 
@@ -77,14 +80,14 @@ def test_kernels_match_the_reference_on_a_gpu():
     for variant, n in (("isbnet", 512), ("pointnet2", 128)):
         ref = fps_reference.farthest_point_sample(xyz, n, variant).numpy()
         for algorithm in ("block", "grid"):
-            got = ops_cuda.farthest_point_sample(xyz.cuda(), n, variant, algorithm).cpu().numpy()
+            got = fps_cuda.farthest_point_sample(xyz.cuda(), n, variant, algorithm).cpu().numpy()
             assert np.array_equal(got, ref[: len(got)]), (variant, algorithm)
     centres = xyz[:300]
     ref = bq_reference.ball_query(xyz, centres, 0.3, 32).numpy()
-    assert np.array_equal(ops_cuda.ball_query(xyz.cuda(), centres.cuda(), 0.3, 32).cpu().numpy(), ref)
+    assert np.array_equal(bq_cuda.ball_query(xyz.cuda(), centres.cuda(), 0.3, 32).cpu().numpy(), ref)
     kmap = torch.from_numpy(rng.integers(-1, 1000, (700, 27)).astype(np.int32))
     feats, weight = torch.randn(1000, 48), torch.randn(27, 48, 40)
     ref = reference_conv(feats, kmap, weight)
-    for algorithm in ops_cuda.SPARSE_CONV_ALGORITHMS:
-        got = ops_cuda.sparse_conv(feats.cuda(), kmap.cuda(), weight.cuda(), algorithm=algorithm).cpu()
+    for algorithm in conv_cuda.SPARSE_CONV_ALGORITHMS:
+        got = conv_cuda.sparse_conv(feats.cuda(), kmap.cuda(), weight.cuda(), algorithm=algorithm).cpu()
         assert float((got - ref).abs().max()) <= 1e-5 * float(ref.abs().max()), algorithm

@@ -231,10 +231,12 @@ def _cpu_conv(inputs: Inputs, attrs: Attrs) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- CUDA kernels
 def _cuda(fn: str, names: Sequence[str], attr_names: Sequence[str]) -> Callable[[Inputs, Attrs], np.ndarray]:
+    """The op's PyTorch CUDA binding `fn` of `plugins/<op>/cuda.py` (the folder named like `fn`)."""
+
     def run(inputs: Inputs, attrs: Attrs) -> np.ndarray:
-        ops_cuda = _mod("plugins.ops_cuda")
+        cuda = _mod(f"plugins.{fn}.cuda")
         args = [_torch(inputs[n]).cuda() for n in names]
-        return getattr(ops_cuda, fn)(*args, *(attrs[a] for a in attr_names)).cpu().numpy()
+        return getattr(cuda, fn)(*args, *(attrs[a] for a in attr_names)).cpu().numpy()
 
     return run
 
