@@ -230,13 +230,16 @@ def _cpu_conv(inputs: Inputs, attrs: Attrs) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- CUDA kernels
-def _cuda(fn: str, names: Sequence[str], attr_names: Sequence[str]) -> Callable[[Inputs, Attrs], np.ndarray]:
-    """The op's PyTorch CUDA binding `fn` of `plugins/<op>/cuda.py` (the folder named like `fn`)."""
+def _cuda(
+    fn: str, names: Sequence[str], attr_names: Sequence[str], **options: str
+) -> Callable[[Inputs, Attrs], np.ndarray]:
+    """The op's PyTorch CUDA binding `fn` of `plugins/<op>/cuda.py` (the folder named like `fn`);
+    options: a kernel choice (`algorithm`), so that every kernel variant meets every case."""
 
     def run(inputs: Inputs, attrs: Attrs) -> np.ndarray:
         cuda = _mod(f"plugins.{fn}.cuda")
         args = [_torch(inputs[n]).cuda() for n in names]
-        return getattr(cuda, fn)(*args, *(attrs[a] for a in attr_names)).cpu().numpy()
+        return getattr(cuda, fn)(*args, *(attrs[a] for a in attr_names), **options).cpu().numpy()
 
     return run
 
@@ -260,6 +263,12 @@ def _impls() -> dict[str, list[Impl]]:
             Impl("cpu", _cpu_fps, skip=_NO_NUMBA),
             Impl("cpu_onnxruntime", _ortx(FPS), skip=_NO_ORTX),
             Impl("cuda", _cuda("farthest_point_sample", ["xyz"], ["n_sample", "variant"]), skip=cuda),
+            # Both kernels on every case (auto picks the multi-block one only for large N).
+            Impl(
+                "cuda_grid",
+                _cuda("farthest_point_sample", ["xyz"], ["n_sample", "variant"], algorithm="grid"),
+                skip=cuda,
+            ),
             Impl("tensorrt", _unavailable, skip=_TRT_SKIP),
         ],
         BQ: [
@@ -276,6 +285,11 @@ def _impls() -> dict[str, list[Impl]]:
             Impl("cpu", _cpu_conv, skip=_NO_NUMBA),
             Impl("cpu_onnxruntime", _ortx(CONV), skip=_NO_ORTX, float_types=f32),
             Impl("cuda", _cuda("sparse_conv", ["features", "kernel_map", "weight"], []), skip=cuda),
+            Impl(
+                "cuda_splitk",
+                _cuda("sparse_conv", ["features", "kernel_map", "weight"], [], algorithm="splitk"),
+                skip=cuda,
+            ),
             Impl("tensorrt", _unavailable, skip=_TRT_SKIP),
         ],
     }
