@@ -329,6 +329,8 @@ def _conv_cases() -> list[Case]:
     return [
         _conv("conv_subm_k27_16x16", 40, 200, 150, 27, 16, 16),
         _conv("conv_subm_k27_32x48", 41, 160, 160, 27, 32, 48, density=0.2),
+        # Several 256-row blocks of the CPU kernel, several 64-row tiles of the CUDA kernels.
+        _conv("conv_subm_k27_multiblock", 56, 700, 600, 27, 16, 24, density=0.15),
         _conv("conv_k27_odd_7x5", 42, 120, 90, 27, 7, 5),
         _conv("conv_k27_odd_1x3", 43, 50, 40, 27, 1, 3),
         _conv("conv_k27_odd_33x17", 44, 100, 70, 27, 33, 17),
