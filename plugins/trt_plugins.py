@@ -1,10 +1,13 @@
-"""TensorRT plugins of the `isbnet::` ops: quickly deployable plugins with AOT implementations.
+"""TensorRT plugins of the `isbnet::` ops: registration, its state, and the tables the export and
+the engine builder read. Each op's plugin is defined with the op, in `plugins/<op>/tensorrt.py`
+(`define(trt, trtp, ptx, constants)`); their shared pieces are in `plugins/tensorrt_common.py`.
 
-One plugin per op, named as the ONNX node (`isbnet::SparseConv3d`, `isbnet::FarthestPointSample`,
-`isbnet::BallQuery`; namespace `isbnet`, version "1") with the op spec's attributes
-(`docs/ops/*.md`). Each is registered with `tensorrt.plugin` (TensorRT >= 10.9, the first release
-with `aot_impl` and with `QuickPluginCreationRequest`, i.e. Python AOT plugins in the ONNX
-parser; the 10.8.0.43 bindings have neither):
+Quickly deployable plugins with AOT implementations, one plugin per op, named as the ONNX node
+(`isbnet::SparseConv3d`, `isbnet::FarthestPointSample`, `isbnet::BallQuery`; namespace `isbnet`,
+version "1") with the op spec's attributes (`docs/ops/*.md`). Each is registered with
+`tensorrt.plugin` (TensorRT >= 10.9, the first release with `aot_impl` and with
+`QuickPluginCreationRequest`, i.e. Python AOT plugins in the ONNX parser; the 10.8.0.43 bindings
+have neither):
 
 * `@trtp.register`: output shapes from input shapes and attributes only (the specs need no
   data-dependent shapes, hence no size tensors);
@@ -20,7 +23,8 @@ Attributes: the ONNX parser passes an INT attribute as a 1-element INT32 field a
 1-element FLOAT32 field (onnx-tensorrt `loadFields`). `tensorrt.plugin` 10.9-10.16 converts a
 field declared `int`/`float` with `int(field.data)`, which numpy >= 2.4 refuses for a 1-element
 array; so `n_sample` and `radius` are declared `numpy.typing.NDArray[np.int32 | np.float32]`
-(exactly the parser's field types) and element 0 is read here. `variant` is a string (CHAR).
+(exactly the parser's field types) and element 0 is read (`tensorrt_common.element0`). `variant`
+is a string (CHAR).
 
 `isbnet::FarthestPointSample` declares a second output, a float32 `(N,)` scratch buffer for the
 running minima (an AOT plugin launches one kernel and has no workspace). The exported ONNX node
@@ -41,22 +45,21 @@ NOT RUN ON TENSORRT: TensorRT cannot be installed where this was written. What i
 (`tests/plugins/test_trt_plugin_contract.py`): NVIDIA's own `tensorrt.plugin` Python sources of
 several releases (from the `tensorrt-cu12/cu13-bindings` wheels), loaded over a small stub of the
 compiled core, register these plugins and drive them as the parser and builder would. That is a
-contract test of this module against NVIDIA's Python layer, not a run of TensorRT. This file
-must not use `from __future__ import annotations`: `tensorrt.plugin` inspects the annotations at
-runtime.
+contract test of these modules against NVIDIA's Python layer, not a run of TensorRT. The
+`plugins/<op>/tensorrt.py` files must not use `from __future__ import annotations`:
+`tensorrt.plugin` inspects the annotations at runtime.
 """
 
 import os
 import threading
-from typing import Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typing annotations
-
-import numpy as np
-import numpy.typing as npt
 
 from isbnet_trt.plugins import cuda_build, spec
-from isbnet_trt.plugins.cuda_driver import compute_capability, float32_bits
-from isbnet_trt.plugins.sparse_conv.launch import launch_grid
+from isbnet_trt.plugins.ball_query import tensorrt as bq_trt
+from isbnet_trt.plugins.cuda_driver import compute_capability
+from isbnet_trt.plugins.farthest_point_sample import tensorrt as fps_trt
+from isbnet_trt.plugins.sparse_conv import tensorrt as sparse_conv_trt
 from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE, PLUGIN_VERSION
+from isbnet_trt.plugins.tensorrt_common import type_combination
 
 __all__ = [
     "PLUGIN_NAMESPACE",
@@ -73,8 +76,6 @@ __all__ = [
     "INPUT_TYPES",
 ]
 
-#: ONNX element type -> the TensorRT type name `@trtp.autotune` combinations spell.
-_TRT_TYPE = {"FLOAT": "FP32", "FLOAT16": "FP16", "INT32": "INT32"}
 #: op name -> the attributes its ONNX node must carry (docs/ops/*.md), in registration order.
 OPS = {name: op.attribute_names for name, op in spec.OPS.items()}
 #: op name -> number of outputs of its plugin (FPS: indices + scratch; see the module docstring).
@@ -84,14 +85,6 @@ PLUGIN_OUTPUTS = {name: len(op.outputs) + len(op.plugin_outputs) for name, op in
 ATTRIBUTE_TYPES = {name: {a.name: a.onnx_type for a in op.attributes} for name, op in spec.OPS.items()}
 #: op name -> per input, the ONNX element types its plugin takes (what `@trtp.autotune` offers).
 INPUT_TYPES = {name: tuple(t.types for t in op.inputs) for name, op in spec.OPS.items()}
-
-
-def type_combination(op: str) -> str:
-    """The `trtp.AutoTuneCombination` type string of `op`'s plugin: per input and output, its
-    types joined by `|` (positions with several types vary together)."""
-    o = spec.OPS[op]
-    tensors = (*o.inputs, *o.outputs, *o.plugin_outputs)
-    return ", ".join("|".join(_TRT_TYPE[t] for t in x.types) for x in tensors)
 
 
 #: First TensorRT release whose ONNX parser imports Python AOT plugins.
@@ -187,122 +180,12 @@ def register_plugins(arch: int | None = None) -> None:
         _state["registered"] = True
 
 
-def _define_plugins(trt, trtp) -> None:  # noqa: C901 - one block per op keeps each plugin readable
-    c = cuda_build.launch_constants()
-    # Mandatory return annotation of an aot_impl (NVIDIA's sample's form; tensorrt.plugin checks it).
-    AotResult = Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: N806, UP006, UP007
+def _define_plugins(trt, trtp) -> None:  # noqa: ANN001
+    """Define the three plugins, in the spec's order (each op's: `plugins/<op>/tensorrt.py`)."""
+    constants = cuda_build.launch_constants()
 
-    def at_least_one(expr):
-        return trtp.max(expr, 1)  # a grid of 0 blocks is an invalid launch (empty inputs)
+    def ptx() -> bytes:
+        return _ptx()  # looked up at build time (the contract test replaces `_ptx`)
 
-    def scalar_int(value, name: str) -> int:
-        return int(_element0(value, name))
-
-    def scalar_float(value, name: str) -> float:
-        return float(_element0(value, name))
-
-    # ------------------------------------------------------------------ SparseConv3d
-    @trtp.register(f"{PLUGIN_NAMESPACE}::SparseConv3d")
-    def _conv_desc(
-        features: trtp.TensorDesc, kernel_map: trtp.TensorDesc, weight: trtp.TensorDesc
-    ) -> trtp.TensorDesc:
-        # output (N_out, C_out), features' dtype
-        return trtp.from_shape_expr((kernel_map.shape_expr[0], weight.shape_expr[2]), dtype=features.dtype)
-
-    @trtp.autotune(f"{PLUGIN_NAMESPACE}::SparseConv3d")
-    def _conv_tune(features, kernel_map, weight, outputs):
-        return [trtp.AutoTuneCombination(type_combination("SparseConv3d"), "LINEAR")]
-
-    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::SparseConv3d")
-    def _conv_aot(features, kernel_map, weight, outputs, tactic) -> AotResult:
-        n_in, n_out = features.shape_expr[0], kernel_map.shape_expr[0]
-        k_vol, c_in, c_out = weight.shape_expr[0], weight.shape_expr[1], weight.shape_expr[2]
-        grid, block = launch_grid(n_out, c_out, "tile", cdiv=trtp.cdiv)
-        launch = trtp.KernelLaunchParams()
-        launch.grid_x = at_least_one(grid)
-        launch.block_x = block
-        launch.shared_mem = 0  # static shared memory only
-        scalars = trtp.SymIntExprs.from_tuple([trtp.SymInt32(e) for e in (n_in, n_out, k_vol, c_in, c_out)])
-        name = "isbnet_sparse_conv_f16" if features.dtype == trt.float16 else "isbnet_sparse_conv_f32"
-        return name.encode(), _ptx(), launch, scalars
-
-    # ------------------------------------------------------------------ FarthestPointSample
-    def variant_code(variant: str) -> int:
-        variant = variant.rstrip("\0")
-        if variant == "isbnet":
-            return c["ISBNET_FPS_VARIANT_ISBNET"]
-        if variant == "pointnet2":
-            return c["ISBNET_FPS_VARIANT_POINTNET2"]
-        raise ValueError(f"FarthestPointSample: variant must be 'isbnet' or 'pointnet2', got {variant!r}")
-
-    @trtp.register(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
-    def _fps_desc(
-        xyz: trtp.TensorDesc, n_sample: npt.NDArray[np.int32], variant: str
-    ) -> Tuple[trtp.TensorDesc, trtp.TensorDesc]:  # noqa: UP006
-        n = xyz.shape_expr[0]
-        k, name = spec.check_farthest_point_sample(scalar_int(n_sample, "n_sample"), variant.rstrip("\0"))
-        # indices: (n_sample,) for "isbnet", (min(n_sample, N),) for "pointnet2"; then the scratch
-        n_out = spec.fps_output_size(n, k, name, minimum=trtp.min)
-        return trtp.from_shape_expr((n_out,), dtype=trt.int32), trtp.from_shape_expr((n,), dtype=trt.float32)
-
-    @trtp.autotune(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
-    def _fps_tune(xyz, outputs):
-        return [trtp.AutoTuneCombination(type_combination("FarthestPointSample"), "LINEAR")]
-
-    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
-    def _fps_aot(xyz, n_sample, variant, outputs, tactic) -> AotResult:
-        # One block (isbnet_fps_block); its running minima live in the scratch output when N
-        # exceeds what its registers hold. The multi-block kernel needs a cooperative launch,
-        # which an AOT plugin cannot request.
-        launch = trtp.KernelLaunchParams()
-        launch.grid_x = 1
-        launch.block_x = c["ISBNET_FPS_THREADS"]
-        launch.shared_mem = 0
-        scalars = trtp.SymIntExprs.from_tuple(
-            [
-                trtp.SymInt32(xyz.shape_expr[0]),
-                trtp.SymInt32(outputs[0].shape_expr[0]),
-                trtp.SymInt32(variant_code(variant)),
-            ]
-        )
-        return b"isbnet_fps_block", _ptx(), launch, scalars
-
-    # ------------------------------------------------------------------ BallQuery
-    @trtp.register(f"{PLUGIN_NAMESPACE}::BallQuery")
-    def _bq_desc(
-        xyz: trtp.TensorDesc,
-        centres: trtp.TensorDesc,
-        radius: npt.NDArray[np.float32],
-        n_sample: npt.NDArray[np.int32],
-    ) -> trtp.TensorDesc:
-        _, k = spec.check_ball_query(scalar_float(radius, "radius"), scalar_int(n_sample, "n_sample"))
-        return trtp.from_shape_expr((centres.shape_expr[0], k), dtype=trt.int32)
-
-    @trtp.autotune(f"{PLUGIN_NAMESPACE}::BallQuery")
-    def _bq_tune(xyz, centres, outputs):
-        return [trtp.AutoTuneCombination(type_combination("BallQuery"), "LINEAR")]
-
-    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
-    def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic) -> AotResult:
-        m = centres.shape_expr[0]
-        launch = trtp.KernelLaunchParams()
-        launch.grid_x = at_least_one(trtp.cdiv(m * 32, c["ISBNET_BQ_THREADS"]))  # one warp per centre
-        launch.block_x = c["ISBNET_BQ_THREADS"]
-        launch.shared_mem = 0
-        scalars = trtp.SymIntExprs.from_tuple(
-            [
-                trtp.SymInt32(xyz.shape_expr[0]),
-                trtp.SymInt32(m),
-                trtp.SymInt32(scalar_int(n_sample, "n_sample")),
-                trtp.SymInt32(float32_bits(scalar_float(radius, "radius"))),  # int32 scalars only
-            ]
-        )
-        return b"isbnet_ball_query", _ptx(), launch, scalars
-
-
-def _element0(value, name: str):
-    """The one element of a 1-element attribute array (a plain scalar passes through)."""
-    arr = np.asarray(value)
-    if arr.size != 1:
-        raise ValueError(f"attribute {name!r} must hold one value, got {arr.size}")
-    return arr.reshape(-1)[0].item()
+    for define in (sparse_conv_trt.define, fps_trt.define, bq_trt.define):
+        define(trt, trtp, ptx, constants)

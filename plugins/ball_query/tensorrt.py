@@ -1,0 +1,61 @@
+"""TensorRT plugin `isbnet::BallQuery` (docs/ops/BallQuery.md): a quickly deployable plugin with
+an AOT implementation launching `isbnet_ball_query` (one warp per centre).
+
+This file must not use `from __future__ import annotations`: `tensorrt.plugin` inspects the
+annotations at runtime (the attribute fields' `npt.NDArray` types, the `AotResult` return
+annotation). Registered by `plugins/trt_plugins.py`, which holds the registration state.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typing annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.cuda_driver import float32_bits
+from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE
+from isbnet_trt.plugins.tensorrt_common import at_least_one, scalar_float, scalar_int, type_combination
+
+__all__ = ["define"]
+
+
+def define(trt, trtp, ptx: Callable[[], bytes], constants: Mapping[str, int]) -> None:  # noqa: ANN001
+    """Register `isbnet::BallQuery` with `tensorrt.plugin` (`trtp`): shape descriptor, autotune
+    combinations, AOT implementation. ptx: the kernels' PTX (called at build time); constants:
+    `cuda_build.launch_constants()`."""
+    # Mandatory return annotation of an aot_impl (NVIDIA's sample's form; tensorrt.plugin checks it).
+    AotResult = Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: N806, UP006, UP007
+
+    @trtp.register(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_desc(
+        xyz: trtp.TensorDesc,
+        centres: trtp.TensorDesc,
+        radius: npt.NDArray[np.float32],
+        n_sample: npt.NDArray[np.int32],
+    ) -> trtp.TensorDesc:
+        _, k = spec.check_ball_query(scalar_float(radius, "radius"), scalar_int(n_sample, "n_sample"))
+        return trtp.from_shape_expr((centres.shape_expr[0], k), dtype=trt.int32)
+
+    @trtp.autotune(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_tune(xyz, centres, outputs):
+        return [trtp.AutoTuneCombination(type_combination("BallQuery"), "LINEAR")]
+
+    @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
+    def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic) -> AotResult:
+        m = centres.shape_expr[0]
+        launch = trtp.KernelLaunchParams()
+        launch.grid_x = at_least_one(
+            trtp, trtp.cdiv(m * 32, constants["ISBNET_BQ_THREADS"])
+        )  # one warp per centre
+        launch.block_x = constants["ISBNET_BQ_THREADS"]
+        launch.shared_mem = 0
+        scalars = trtp.SymIntExprs.from_tuple(
+            [
+                trtp.SymInt32(xyz.shape_expr[0]),
+                trtp.SymInt32(m),
+                trtp.SymInt32(scalar_int(n_sample, "n_sample")),
+                trtp.SymInt32(float32_bits(scalar_float(radius, "radius"))),  # int32 scalars only
+            ]
+        )
+        return b"isbnet_ball_query", ptx(), launch, scalars
