@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.plugins import cuda_build
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-class CudaUnavailableError(RuntimeError):
+class CudaUnavailableError(IsbnetError, RuntimeError):
     """No usable CUDA here: cuda-python missing, no driver, no device, or an unsupported GPU."""
 
 

@@ -53,6 +53,7 @@ contract test of these modules against NVIDIA's Python layer, not a run of Tenso
 import os
 import threading
 
+from isbnet_trt.errors import IsbnetError
 from isbnet_trt.plugins import cuda_build, spec
 from isbnet_trt.plugins.ball_query import tensorrt as bq_trt
 from isbnet_trt.plugins.cuda_driver import compute_capability
@@ -91,7 +92,7 @@ INPUT_TYPES = {name: tuple(t.types for t in op.inputs) for name, op in spec.OPS.
 MIN_TENSORRT = (10, 9)
 
 
-class TensorRTUnavailableError(RuntimeError):
+class TensorRTUnavailableError(IsbnetError, RuntimeError):
     """TensorRT (with `tensorrt.plugin` AOT support) is not installed."""
 
 
