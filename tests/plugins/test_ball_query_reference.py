@@ -1,15 +1,12 @@
 """Reference ball query (`plugins/ball_query/reference.py`) vs the official kernels' semantics
 (`official_semantics.md` §4, §6).
 
-Three kinds of evidence: the golden op cases recorded from the official kernels (`op_cases.npz`),
-hand-built cases with answers derived in the comments, and a literal transcription of the kernels'
+Two kinds of evidence (the official op cases run in `tests/plugins/conformance/`): hand-built
+cases with answers derived in the comments, and a literal transcription of the kernels'
 per-query scan run on small random inputs full of duplicates and boundary distances.
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,31 +123,3 @@ def test_ball_query_chunked_matches_brute_force() -> None:
         expected = np.full(32, nb[0])
         expected[: nb.size] = nb
         assert got[q].tolist() == expected.tolist()
-
-
-# ---- golden op cases recorded from the official kernels
-@pytest.fixture(scope="module")
-def op_cases(golden_dir: Path) -> dict[str, np.ndarray]:
-    with np.load(golden_dir / "op_cases.npz") as z:
-        return {k: z[k] for k in z.files}
-
-
-# (case, radius, n_sample) as in the case's `index` description
-BQ_CASES = [
-    ("bq_isb_random", 0.2, 32),
-    ("bq_isb_empty", 0.2, 32),
-    ("bq_isb_boundary", 1.0, 8),
-    ("bq_isb_boundary_r1.5", 1.5, 8),
-    ("bq_pn2_random", 0.4, 64),
-    ("bq_pn2_empty", 0.8, 32),
-    ("bq_pn2_small_check", 0.8, 16),
-]
-
-
-@pytest.mark.parametrize(("name", "radius", "n_sample"), BQ_CASES)
-def test_ball_query_golden(op_cases: dict[str, np.ndarray], name: str, radius: float, n_sample: int) -> None:
-    desc = json.loads(str(op_cases["index"]))[name]
-    assert f"({radius}, {n_sample}," in desc  # the parameters the case was recorded with
-    expected = op_cases[f"{name}__idx"]
-    got = ball_query(op_cases[f"{name}__xyz"], op_cases[f"{name}__centres"], radius, n_sample)
-    assert np.array_equal(got.numpy(), expected.astype(np.int64))

@@ -1,10 +1,10 @@
 """Reference FPS (`plugins/farthest_point_sample/reference.py`) vs the official kernels' semantics
 (`official_semantics.md` §3, §5).
 
-Three kinds of evidence: the golden op cases recorded from the official kernels (`op_cases.npz`,
-the room scene's FPS calls), hand-built cases with answers derived in the comments, and a literal
-transcription of the kernels' control flow (per-thread scan + shared-memory tree) run on small
-random inputs full of ties, duplicates and boundary distances.
+Three kinds of evidence (the official op cases run in `tests/plugins/conformance/`): the room
+scene's FPS calls recorded from the official inference, hand-built cases with answers derived in
+the comments, and a literal transcription of the kernels' control flow (per-thread scan +
+shared-memory tree) run on small random inputs full of ties, duplicates and boundary distances.
 """
 
 from __future__ import annotations
@@ -192,35 +192,6 @@ def test_fps_matches_literal_kernel_on_random_points(variant: str) -> None:
     xyz = np.random.default_rng(7).standard_normal((300, 3)).astype(np.float32) * 0.2
     expected = _simulate_fps_kernel(xyz, 30, variant)
     assert farthest_point_sample(xyz, 30, variant).tolist() == expected.tolist()
-
-
-# ---- golden op cases recorded from the official kernels
-@pytest.fixture(scope="module")
-def op_cases(golden_dir: Path) -> dict[str, np.ndarray]:
-    with np.load(golden_dir / "op_cases.npz") as z:
-        return {k: z[k] for k in z.files}
-
-
-FPS_CASES = [
-    ("fps_isb_random", "isbnet"),
-    ("fps_isb_ties", "isbnet"),
-    ("fps_isb_exhaust", "isbnet"),
-    ("fps_pn2_random", "pointnet2"),
-    ("fps_pn2_ties_origin", "pointnet2"),
-    ("fps_pn2_allinvalid", "pointnet2"),
-]
-
-
-@pytest.mark.parametrize(("name", "variant"), FPS_CASES)
-def test_fps_golden(op_cases: dict[str, np.ndarray], name: str, variant: str) -> None:
-    expected = op_cases[f"{name}__idx"]
-    got = farthest_point_sample(torch.from_numpy(op_cases[f"{name}__xyz"]), expected.size, variant)
-    assert np.array_equal(got.numpy(), expected.astype(np.int64))
-
-
-def test_fps_golden_ties_case_is_not_smallest_index(op_cases: dict[str, np.ndarray]) -> None:
-    # §3: slot 2 of `fps_isb_ties` has 19 equidistant candidates; the kernel picks 864.
-    assert int(op_cases["fps_isb_ties__idx"][2]) == 864
 
 
 def test_fps_golden_room_scene(golden_dir: Path) -> None:
