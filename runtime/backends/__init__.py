@@ -70,7 +70,7 @@ REGISTRY: dict[str, BackendInfo] = {
     ),
     "tensorrt": BackendInfo("TensorRT engines with the isbnet:: plugins", gpu=True, export=True),
 }
-#: The product's backends (`isbnet-trt run/infer --backend`, `Pipeline`).
+#: The product's backends (`isbnet-trt infer --backend`, `Pipeline`).
 BACKENDS = ("torch", "onnxruntime", "tensorrt")
 GPU_BACKENDS = tuple(name for name, info in REGISTRY.items() if info.gpu)
 EXPORT_BACKENDS = tuple(name for name, info in REGISTRY.items() if info.export)
