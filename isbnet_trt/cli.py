@@ -430,7 +430,7 @@ def _run_benchmark(args: argparse.Namespace) -> int:
 def _run_train(args: argparse.Namespace) -> int:
     from isbnet_trt.training.train import main as train_main
 
-    return train_main(args.rest)
+    return train_main(args.rest, prog="isbnet-trt train")
 
 
 if __name__ == "__main__":

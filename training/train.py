@@ -269,9 +269,9 @@ def _log(msg: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {msg}", flush=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m isbnet_trt.training.train") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m isbnet_trt.training.train",
+        prog=prog,
         description="Train ISBNet on synthetic rooms (official losses and recipe), or evaluate a checkpoint.",
     )
     p.add_argument("--config", required=True, help="official-format model YAML (e.g. isbnet/data/demo.yaml)")
@@ -345,12 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m isbnet_trt.training.train") -> int:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
     if args.eval:
         return evaluate(args)
     if not args.work_dir:
-        build_parser().error("--work-dir is required for training")
+        parser.error("--work-dir is required for training")
     return train(args)
 
 
