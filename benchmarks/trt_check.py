@@ -11,7 +11,7 @@ the first thing to run on a machine with TensorRT >= 10.9 (`pip install tensorrt
 1. registers the plugins (`plugins.trt_plugins.register_plugins`) and exports the model's ONNX
    stages (demo weights by default; `--ckpt/--config`, or the shared golden checkpoint with
    `--shared`);
-2. builds every stage's engine (`export.tensorrt_engines.build_engines`) with a VERBOSE
+2. builds every stage's engine (`export.tensorrt_engines.build_engine`, stage by stage) with a VERBOSE
    TensorRT log written to `<report>.trt.log`: one check per stage (parse and build);
 3. runs each stage on a synthetic room (`--points`, default 30000) on TensorRT against
    onnxruntime on the CPU, teacher-forced (each stage fed onnxruntime's inputs): index outputs

@@ -28,7 +28,7 @@ from isbnet_trt.plugins.kernel_maps.reference import build_unet_maps
 #: Builds the kernel maps of every U-Net level: (level-0 coords (M, 3) int, levels, spatial shape)
 #: -> one maps object per level, finest first (`plugins.kernel_maps.reference.build_unet_maps`, or a
 #: backend's own builder on its device, e.g. `plugins.kernel_maps.torch_maps` on the GPU).
-MapBuilder = Callable[[np.ndarray, int, np.ndarray], Sequence[Any]]
+MapBuilder = Callable[[np.ndarray, int, np.ndarray], Sequence[LevelMaps]]
 
 TEST_ROTATION = 0.35 * math.pi  # official `dataAugment(..., rot=False)`: applied even at test time
 MIN_POINTS = 1  # below this there is nothing to voxelise; see `check_points`
@@ -86,8 +86,8 @@ class PreparedScene:
     per voxel; voxel_coords_float `(M, 3)` float32; v2p `(N,)` int64;
     voxel_spps `(M,)` int64 superpoint of each voxel's first point, renumbered 0..S-1;
     point_spps `(N,)` int64 superpoint of each point (0..S_p-1), None without superpoints;
-    maps: kernel maps of the U-Net levels (`LevelMaps`, or what the `MapBuilder` given to
-    `prepare_scene` returns); pa1_max_voxel: S3DIS quirk bound, else None;
+    maps: kernel maps of the U-Net levels (`LevelMaps` of arrays, or of tensors on a device when
+    the `MapBuilder` given to `prepare_scene` builds them there); pa1_max_voxel: S3DIS quirk bound, else None;
     input_order `(N,)` int64 or None: internal point i is input point input_order[i].
     """
 
@@ -99,7 +99,7 @@ class PreparedScene:
     v2p: Tensor
     voxel_spps: Tensor
     point_spps: Tensor | None
-    maps: Sequence[LevelMaps] | Sequence[Any]
+    maps: Sequence[LevelMaps]
     spatial_shape: np.ndarray
     pa1_max_voxel: int | None = None
     input_order: np.ndarray | None = None
@@ -279,7 +279,7 @@ def _prepare_x4(
     return _finish(xyz_middle, colors, superpoints, cfg, voxels, maps, shape, order, n_first_two)
 
 
-def merge_part_maps(parts: dict[int, Sequence[Any]], step: int) -> list[Any]:
+def merge_part_maps(parts: dict[int, Sequence[LevelMaps]], step: int) -> list[LevelMaps]:
     """Kernel maps of independent parts as the maps of one scene (S3DIS `x4_split`).
 
     parts: part index -> its levels (`LevelMaps`, of arrays or of tensors on a device), the parts'
@@ -328,7 +328,7 @@ def _finish(
     superpoints: np.ndarray | None,
     cfg: ModelConfig,
     voxels: Voxels,
-    maps: Sequence[Any],
+    maps: Sequence[LevelMaps],
     spatial_shape: np.ndarray,
     input_order: np.ndarray | None,
     pa1_max_voxel: int | None,

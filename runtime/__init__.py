@@ -1,1 +1,2 @@
-"""Pipeline over backends (torch / onnxruntime / tensorrt), post-processing, the `isbnet-trt` CLI."""
+"""Pipeline over backends (torch / onnxruntime / tensorrt, one registry in `backends`), scene I/O and
+preparation, superpoints, output files. The command line sits above, in `isbnet_trt.cli`."""

@@ -8,7 +8,7 @@ coordinates, two elastic distortions of the voxel coordinates, per-scene colour 
 photometric augmentation of our own (brightness, contrast, per-channel gain, occasional
 grey, optionally random colours per object) and, optionally, object-size scaling, extra
 position noise and occlusion holes. `make_train_scene` voxelises the result as the
-official training does and computes the targets (`isbnet.targets`).
+official training does and computes the targets (`training.targets`).
 
 Every random draw comes from the `numpy.random.Generator` passed in: a (seed, step) pair gives
 the same scene in every run, which makes training resumable and deterministic.
@@ -196,7 +196,7 @@ class TrainScene:
 
     voxel_feats `(M, 6)` float32 mean `[rgb, xyz]`; voxel_coords_float `(M, 3)` float32;
     voxel_spps `(M,)` int64 0..S-1; pairs: the U-Net kernel pairs (inference convs); levels:
-    the same geometry for the training convs (`isbnet.train_backbone`); semantic_labels `(M,)` and
+    the same geometry for the training convs (`training.train_backbone`); semantic_labels `(M,)` and
     instance_labels `(M,)` int64 of each voxel's first point (instances renumbered 0..K-1);
     info: point-wise targets; spp_gt: superpoint instance targets (None without instance).
     """

@@ -54,7 +54,7 @@ def make_room() -> dict[str, np.ndarray]:
     from isbnet_trt.training.synthetic import generate_room
 
     room = generate_room(N_POINTS, seed=SEED)
-    meta = {"generator": "isbnet.synthetic.generate_room", "n_points": N_POINTS, "seed": SEED}
+    meta = {"generator": "training.synthetic.generate_room", "n_points": N_POINTS, "seed": SEED}
     meta["n_objects"] = room.meta["n_objects"]
     meta["n_superpoints"] = int(len(np.unique(room.superpoints)))
     return {
