@@ -1,5 +1,6 @@
 """`isbnet::BallQuery` on CUDA PyTorch tensors with our kernel (no TensorRT):
-`plugins/cuda/ball_query_kernel.cuh`, spec `docs/ops/BallQuery.md`.
+`plugins/cuda/ball_query_kernel.cuh`, spec `docs/ops/BallQuery.md`. The launch grid is
+`launch.py`'s, shared with the TensorRT plugin.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import torch
 from torch import Tensor
 
 from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.ball_query.launch import launch_grid
 from isbnet_trt.plugins.cuda_driver import float32_bits
-from isbnet_trt.plugins.cuda_tensors import cuda_points, kernels_for, launch_constant, pointer
+from isbnet_trt.plugins.cuda_tensors import cuda_points, kernels_for, pointer
 
 __all__ = ["ball_query"]
 
@@ -27,8 +29,7 @@ def ball_query(xyz: Tensor, centres: Tensor, radius: float, n_sample: int) -> Te
     if m == 0 or n_sample == 0:
         return idx
     kern, stream = kernels_for(xyz)
-    threads = launch_constant("BQ_THREADS")
-    grid = -(-m * 32 // threads)
+    grid, threads = launch_grid(m)
     args = [
         pointer(xyz),
         pointer(centres),

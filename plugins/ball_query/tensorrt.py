@@ -1,5 +1,6 @@
 """TensorRT plugin `isbnet::BallQuery` (docs/ops/BallQuery.md): a quickly deployable plugin with
-an AOT implementation launching `isbnet_ball_query` (one warp per centre).
+an AOT implementation launching `isbnet_ball_query` (one warp per centre; launch grid from
+`launch.py`, shared with the PyTorch binding).
 
 This file must not use `from __future__ import annotations`: `tensorrt.plugin` inspects the
 annotations at runtime (the attribute fields' `npt.NDArray` types, the `AotResult` return
@@ -13,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.ball_query.launch import launch_grid
 from isbnet_trt.plugins.cuda_driver import float32_bits
 from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE
 from isbnet_trt.plugins.tensorrt_common import at_least_one, scalar_float, scalar_int, type_combination
@@ -44,11 +46,10 @@ def define(trt, trtp, ptx: Callable[[], bytes], constants: Mapping[str, int]) ->
     @trtp.aot_impl(f"{PLUGIN_NAMESPACE}::BallQuery")
     def _bq_aot(xyz, centres, radius, n_sample, outputs, tactic) -> AotResult:
         m = centres.shape_expr[0]
+        grid, block = launch_grid(m, cdiv=trtp.cdiv)  # one warp per centre
         launch = trtp.KernelLaunchParams()
-        launch.grid_x = at_least_one(
-            trtp, trtp.cdiv(m * 32, constants["ISBNET_BQ_THREADS"])
-        )  # one warp per centre
-        launch.block_x = constants["ISBNET_BQ_THREADS"]
+        launch.grid_x = at_least_one(trtp, grid)
+        launch.block_x = block
         launch.shared_mem = 0
         scalars = trtp.SymIntExprs.from_tuple(
             [
