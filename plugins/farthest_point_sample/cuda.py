@@ -11,6 +11,7 @@ from torch import Tensor
 
 from isbnet_trt.plugins import spec
 from isbnet_trt.plugins.cuda_tensors import cuda_points, kernels_for, launch_constant, pointer
+from isbnet_trt.plugins.farthest_point_sample.launch import variant_code
 
 __all__ = ["farthest_point_sample"]
 
@@ -35,9 +36,7 @@ def farthest_point_sample(
     if n == 0 or n_out <= 1:
         return idx  # spec rules 1 and 6: slot 0 is 0, an empty set gives zeros
     kern, stream = kernels_for(xyz)
-    code = ctypes.c_int(
-        launch_constant("FPS_VARIANT_ISBNET" if variant == "isbnet" else "FPS_VARIANT_POINTNET2")
-    )
+    code = ctypes.c_int(variant_code(variant))
     threads, reg = launch_constant("FPS_GRID_THREADS"), launch_constant("FPS_REG_POINTS")
     if algorithm not in ("auto", "block", "grid"):
         raise ValueError(f"algorithm must be 'auto', 'block' or 'grid', got {algorithm!r}")

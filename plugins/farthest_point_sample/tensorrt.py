@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from isbnet_trt.plugins import spec
+from isbnet_trt.plugins.farthest_point_sample.launch import variant_code
 from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE
 from isbnet_trt.plugins.tensorrt_common import scalar_int, type_combination
 
@@ -27,14 +28,6 @@ def define(trt, trtp, ptx: Callable[[], bytes], constants: Mapping[str, int]) ->
     `cuda_build.launch_constants()`."""
     # Mandatory return annotation of an aot_impl (NVIDIA's sample's form; tensorrt.plugin checks it).
     AotResult = Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: N806, UP006, UP007
-
-    def variant_code(variant: str) -> int:
-        variant = variant.rstrip("\0")
-        if variant == "isbnet":
-            return constants["ISBNET_FPS_VARIANT_ISBNET"]
-        if variant == "pointnet2":
-            return constants["ISBNET_FPS_VARIANT_POINTNET2"]
-        raise ValueError(f"FarthestPointSample: variant must be 'isbnet' or 'pointnet2', got {variant!r}")
 
     @trtp.register(f"{PLUGIN_NAMESPACE}::FarthestPointSample")
     def _fps_desc(
@@ -63,7 +56,7 @@ def define(trt, trtp, ptx: Callable[[], bytes], constants: Mapping[str, int]) ->
             [
                 trtp.SymInt32(xyz.shape_expr[0]),
                 trtp.SymInt32(outputs[0].shape_expr[0]),
-                trtp.SymInt32(variant_code(variant)),
+                trtp.SymInt32(variant_code(variant.rstrip("\0"))),
             ]
         )
         return b"isbnet_fps_block", ptx(), launch, scalars
