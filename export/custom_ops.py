@@ -125,16 +125,16 @@ def translation_table() -> dict[Callable, Callable]:
     """`custom_translation_table` for `torch.onnx.export`: each export op -> one bare
     `isbnet::<Op>` node (bodies are attached after export, see `export.functions`)."""
     opset = values.Opset(DOMAIN, DOMAIN_VERSION)
-    conv_op, fps_op, bq_op = (values.Op(opset, name, SCHEMAS[name]) for name in spec.OPS)
+    node = {name: values.Op(opset, name, schema) for name, schema in SCHEMAS.items()}
 
     def conv(features, kernel_map, weight):  # noqa: ANN001, ANN202 (onnxscript values)
-        return conv_op(features, kernel_map, weight)
+        return node["SparseConv3d"](features, kernel_map, weight)
 
     def fps(xyz, n_sample: int, variant: str):  # noqa: ANN001, ANN202
-        return fps_op(xyz, n_sample=n_sample, variant=variant)
+        return node["FarthestPointSample"](xyz, n_sample=n_sample, variant=variant)
 
     def bq(xyz, centres, radius: float, n_sample: int):  # noqa: ANN001, ANN202
-        return bq_op(xyz, centres, radius=radius, n_sample=n_sample)
+        return node["BallQuery"](xyz, centres, radius=radius, n_sample=n_sample)
 
     ops = torch.ops.isbnet_export
     return {

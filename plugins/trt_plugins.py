@@ -87,6 +87,12 @@ ATTRIBUTE_TYPES = {name: {a.name: a.onnx_type for a in op.attributes} for name, 
 #: op name -> per input, the ONNX element types its plugin takes (what `@trtp.autotune` offers).
 INPUT_TYPES = {name: tuple(t.types for t in op.inputs) for name, op in spec.OPS.items()}
 
+#: op name -> the definition of its plugin (`plugins/<op>/tensorrt.py`).
+_DEFINE = {
+    "SparseConv3d": sparse_conv_trt.define,
+    "FarthestPointSample": fps_trt.define,
+    "BallQuery": bq_trt.define,
+}
 
 #: First TensorRT release whose ONNX parser imports Python AOT plugins.
 MIN_TENSORRT = (10, 9)
@@ -188,5 +194,5 @@ def _define_plugins(trt, trtp) -> None:  # noqa: ANN001
     def ptx() -> bytes:
         return _ptx()  # looked up at build time (the contract test replaces `_ptx`)
 
-    for define in (sparse_conv_trt.define, fps_trt.define, bq_trt.define):
-        define(trt, trtp, ptx, constants)
+    for name in spec.OPS:
+        _DEFINE[name](trt, trtp, ptx, constants)
