@@ -30,7 +30,6 @@ no GPU; the message says what is missing).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from isbnet_trt.benchmarks.check_report import DEFAULT_OUT, Check, Report, utc_s
 from isbnet_trt.benchmarks.gpu_check import load_model_and_cfg
 from isbnet_trt.benchmarks.machine import check_environment
 from isbnet_trt.benchmarks.stage_checks import check_stages, instance_diff, require_gpu
+from isbnet_trt.export.manifest import write_manifest
 from isbnet_trt.files import write_atomic
 
 TITLE = "TensorRT check of the isbnet plugins and engines"
@@ -248,7 +248,7 @@ def run(args: argparse.Namespace, log_path: Path) -> Report:
         export_dir.mkdir(exist_ok=True)
         with torch.no_grad():
             doc = export_model(model, export_dir, log=lambda _: None)
-        write_atomic(export_dir / "manifest.json", json.dumps(doc, indent=2))
+        write_manifest(export_dir, doc)
         engines = build(report, export_dir, work / "engines", args, make_logger(trt, log_path))
         if len(engines) < len(doc["stages"]):
             return report

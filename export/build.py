@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import sys
@@ -42,7 +41,14 @@ import isbnet_trt
 from isbnet_trt.errors import IsbnetError
 from isbnet_trt.export.cache import cache_entry, is_valid_export
 from isbnet_trt.export.custom_ops import DOMAIN, DOMAIN_VERSION, SCHEMAS
-from isbnet_trt.export.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, dim_ranges, read_manifest
+from isbnet_trt.export.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    dim_ranges,
+    read_manifest,
+    write_manifest,
+)
 from isbnet_trt.export.onnx_export import DEFAULT_OPSET, MIN_OPSET, ExportError, export_stage
 from isbnet_trt.export.stages import decoder_name, stage_io
 from isbnet_trt.isbnet.checkpoint import build_model, content_digest, read_state_dict, resolve_config
@@ -139,15 +145,14 @@ def export_checkpoint(
             "sha256": _sha256(checkpoint),
             "content_digest": content_digest(state_dict),
         }
-        manifest = tmp / MANIFEST_NAME
-        manifest.write_text(json.dumps(doc, indent=2) + "\n")
+        write_manifest(tmp, doc)
         engine_error = None
         if "tensorrt" in backends:
             engines, engine_error = _build_tensorrt(tmp, fp16, workspace_mib, log)
             if engines:
                 doc["engines"] = {name: path.name for name, path in engines.items()}
                 doc["engine_options"] = {"fp16": fp16, "workspace_mib": workspace_mib}
-                manifest.write_text(json.dumps(doc, indent=2) + "\n")
+                write_manifest(tmp, doc)
         read_manifest(tmp)  # what we wrote must read back
         _replace(tmp, out_dir)
     except BaseException:

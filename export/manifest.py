@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from isbnet_trt.errors import IsbnetError
+from isbnet_trt.files import write_atomic
 from isbnet_trt.isbnet.config import ModelConfig
 
 
@@ -98,10 +99,25 @@ class Manifest:
         """n_sample -> decoder stage."""
         return {s.n_sample: s for s in self.stages.values() if s.n_sample is not None}
 
+    @property
+    def dims(self) -> Any:
+        """Symbolic dim name -> its `[min, opt, max]` range, as written (the TensorRT builder,
+        their one user, checks them: `export.tensorrt_engines.stage_specs`)."""
+        return self.raw.get("dims") or {}
+
+    def engines(self, fp16: bool) -> dict[str, Path]:
+        """Stage -> the TensorRT engine `isbnet-trt export` built beside the graphs with this
+        precision; empty when it built none (or with the other precision)."""
+        built = self.raw.get("engines") or {}
+        if not built or bool((self.raw.get("engine_options") or {}).get("fp16")) != fp16:
+            return {}
+        return {name: self.directory / file for name, file in built.items()}
+
 
 def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
+    """Write `doc` as `directory/manifest.json`, atomically (a reader never sees half of it)."""
     path = Path(directory) / MANIFEST_NAME
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    write_atomic(path, json.dumps(doc, indent=2) + "\n")
     return path
 
 

@@ -48,6 +48,7 @@ import torch
 from torch import Tensor
 
 from isbnet_trt.export.manifest import Manifest, read_manifest
+from isbnet_trt.files import write_atomic
 from isbnet_trt.isbnet.config import ModelConfig
 from isbnet_trt.runtime.backends import BackendError
 from isbnet_trt.runtime.backends.onnxruntime import OnnxRuntimeStages
@@ -261,9 +262,9 @@ def open_tensorrt_stages(
         raise BackendError("the TensorRT backend needs an NVIDIA GPU (torch.cuda.is_available() is False)")
     export_dir = Path(export_dir)
     manifest = read_manifest(export_dir)  # validates before any build
-    built = manifest.raw.get("engines")  # engines `isbnet-trt export` built beside the graphs
-    if built and bool(manifest.raw.get("engine_options", {}).get("fp16")) == fp16:
-        return TensorRTStages(export_dir, {k: export_dir / v for k, v in built.items()}), manifest.config
+    built = manifest.engines(fp16)  # engines `isbnet-trt export` built beside the graphs
+    if built:
+        return TensorRTStages(export_dir, built), manifest.config
     cache = engine_cache_dir(export_dir, fp16)
     index = cache / "engines.json"
     if index.is_file():
@@ -282,8 +283,7 @@ def open_tensorrt_stages(
                 else ""
             )
             raise BackendError(f"TensorRT engines could not be built: {lines[0]}{more}") from e
-        tmp = index.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({k: p.name for k, p in paths.items()}))
-        tmp.replace(index)  # atomic: a crashed build leaves no index, so it is rebuilt
+        # atomic: a crashed build leaves no index, so it is rebuilt
+        write_atomic(index, json.dumps({k: p.name for k, p in paths.items()}))
     stages = TensorRTStages(export_dir, paths)
     return stages, manifest.config

@@ -10,7 +10,13 @@ import onnx
 import pytest
 
 from isbnet_trt.export.custom_ops import DOMAIN
-from isbnet_trt.export.manifest import FORMAT_VERSION, MANIFEST_NAME, ManifestError, read_manifest
+from isbnet_trt.export.manifest import (
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    ManifestError,
+    read_manifest,
+    write_manifest,
+)
 from isbnet_trt.export.stages import stage_io
 from isbnet_trt.isbnet.config import ModelConfig, load_config
 
@@ -95,6 +101,19 @@ def test_manifest_errors_are_clear(light_export, tmp_path):
     (other / MANIFEST_NAME).write_text("{not json")
     with pytest.raises(ManifestError, match="cannot read"):
         read_manifest(other)
+
+
+def test_manifest_names_engines_built_beside_the_graphs(light_export, tmp_path):
+    other = _copy(light_export, tmp_path / "other")
+    doc = json.loads((other / MANIFEST_NAME).read_text())
+    assert read_manifest(other).engines(fp16=False) == {}  # an ONNX-only export
+    write_manifest(
+        other, {**doc, "engines": {"backbone": "backbone.engine"}, "engine_options": {"fp16": True}}
+    )
+    manifest = read_manifest(other)
+    assert manifest.engines(fp16=True) == {"backbone": other / "backbone.engine"}
+    assert manifest.engines(fp16=False) == {}  # built with the other precision
+    assert manifest.dims == doc["dims"]
 
 
 def test_backend_refuses_a_foreign_directory(light_export, tmp_path):
