@@ -80,13 +80,6 @@ class ExportGeometry:
 
 
 # ---------------------------------------------------------------------------------- ONNX schemas
-_ATTR_TYPE = {
-    "int": onnx.defs.OpSchema.AttrType.INT,
-    "float": onnx.defs.OpSchema.AttrType.FLOAT,
-    "string": onnx.defs.OpSchema.AttrType.STRING,
-}
-
-
 def _schema(op: spec.OpSpec) -> onnx.defs.OpSchema:
     """The ONNX schema of a spec: a tensor following another's type (`same_as`) and the one it
     follows share the type variable `T`; the others name their single type."""
@@ -107,7 +100,10 @@ def _schema(op: spec.OpSpec) -> onnx.defs.OpSchema:
         inputs=[param(t) for t in op.inputs],
         outputs=[param(t) for t in op.outputs],
         type_constraints=constraints,
-        attributes=[onnx.defs.OpSchema.Attribute(a.name, _ATTR_TYPE[a.kind], "") for a in op.attributes],
+        attributes=[
+            onnx.defs.OpSchema.Attribute(a.name, getattr(onnx.defs.OpSchema.AttrType, a.onnx_type), "")
+            for a in op.attributes
+        ],
     )
 
 

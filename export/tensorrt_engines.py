@@ -75,11 +75,6 @@ __all__ = [
 DimRange = tuple[int, int, int]
 #: Attributes the parser consumes (never passed to the plugin).
 _PARSER_ATTRS = ("plugin_namespace", "plugin_version", "aot")
-_ONNX_ATTR_TYPE = {
-    "INT": onnx.AttributeProto.INT,
-    "FLOAT": onnx.AttributeProto.FLOAT,
-    "STRING": onnx.AttributeProto.STRING,
-}
 
 
 class EngineBuildError(RuntimeError):
@@ -154,7 +149,7 @@ def prepare_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
                 )
             for a in node.attribute:
                 want = ATTRIBUTE_TYPES[node.op_type].get(a.name)
-                if want is not None and a.type != _ONNX_ATTR_TYPE[want]:
+                if want is not None and a.type != onnx.AttributeProto.AttributeType.Value(want):
                     got = onnx.AttributeProto.AttributeType.Name(a.type)
                     raise EngineBuildError(
                         f"node {node.name!r} (isbnet::{node.op_type}): attribute {a.name!r} must be "
