@@ -181,7 +181,7 @@ def make_stages(
     if backend in ("torch", "torch-numba", "torch-spconv"):
         model = load_model(checkpoint, config)
         if backend == "torch-numba":
-            from isbnet_trt.runtime.backends.torch_numba import NumbaGeometry
+            from isbnet_trt.benchmarks.torch_numba import NumbaGeometry
 
             model.geometry_ops = NumbaGeometry()
         if backend == "torch-spconv":

@@ -164,8 +164,8 @@ def test_torch_pipeline(golden, demo_model):
 
 @pytest.mark.skipif(not cpu_kernels.available(), reason="numba not installed")
 def test_numba_geometry(golden, scene):
-    """FPS and ball query on the numba CPU kernels (`backends.torch_numba`)."""
-    from isbnet_trt.runtime.backends.torch_numba import NumbaGeometry
+    """FPS and ball query on the numba CPU kernels (`benchmarks.torch_numba`)."""
+    from isbnet_trt.benchmarks.torch_numba import NumbaGeometry
 
     model = load_model(demo_weights_path(), demo_config_path())
     model.geometry_ops = NumbaGeometry()

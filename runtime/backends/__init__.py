@@ -11,7 +11,8 @@ directory on one of them.
 a device (`torch-cuda`, `onnxruntime-cuda`) and benchmark-only baselines and ablations
 (`bench_only`: `torch-numba`, `torch-spconv`, `onnxruntime-bodies`, `torch-cuda-baseline`,
 `torch-cuda-spconv`), so that a name means the same thing everywhere. The benchmark builds them
-(`isbnet_trt.benchmarks.worker.make_stages`); the spconv baselines live in `benchmarks/`.
+(`isbnet_trt.benchmarks.worker.make_stages`); the numba and spconv baselines live in `benchmarks/`
+(`torch_numba.py`, `torch_spconv.py`).
 
 Optional dependencies are imported lazily: the package imports without them.
 """

@@ -250,7 +250,7 @@ def test_spconv_device_stages_give_the_reference_instances(small_scene):
 
 def test_numba_geometry_equals_reference(small_scene):
     pytest.importorskip("numba", reason="numba not installed: the torch-numba backend is not checked")
-    from isbnet_trt.runtime.backends.torch_numba import NumbaGeometry
+    from isbnet_trt.benchmarks.torch_numba import NumbaGeometry
 
     _, scene = small_scene
     xyz = scene.voxel_coords_float

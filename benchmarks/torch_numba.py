@@ -1,10 +1,13 @@
-"""The PyTorch model with FPS and ball query on the numba CPU kernels of `plugins/cpu`.
+"""The PyTorch model with FPS and ball query on the numba CPU kernels of the ops
+(`plugins/farthest_point_sample/cpu.py`, `plugins/ball_query/cpu.py`).
 
     model = load_model("model.pth", "config.yaml")
     model.geometry_ops = NumbaGeometry()      # same results (the kernels implement the op specs)
 
 Only the aggregators' sampling and grouping change; the sparse convs stay PyTorch's. numba is
-imported lazily, on the first call (`pip install 'isbnet-trt[cpu]'`).
+imported lazily, on the first call (`pip install 'isbnet-trt[cpu]'`). A baseline of the
+benchmark (backend `torch-numba`), not a way to deploy: it lives with the benchmarks, not in
+`runtime/backends/`.
 """
 
 from __future__ import annotations
