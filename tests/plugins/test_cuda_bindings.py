@@ -1,6 +1,7 @@
-"""The CUDA op launchers without a GPU: argument packing, input validation (which happens before
-any driver call) and the refusal when CUDA is missing. The kernels themselves are compared with
-the reference by benchmarks/gpu_check.py on a GPU, and by the `gpu`-marked test below."""
+"""The ops' CUDA bindings for PyTorch tensors (`plugins/<op>/cuda.py`) without a GPU: argument
+packing, input validation (which happens before any driver call) and the refusal when CUDA is
+missing. The kernels themselves are compared with the reference by benchmarks/gpu_check.py on
+a GPU, and by the `gpu`-marked test below."""
 
 from __future__ import annotations
 
