@@ -1,9 +1,10 @@
 """The `isbnet::` ops, specified once in code: what `docs/ops/*.md` states in prose.
 
 Every implementation reads its contract from here: the ONNX schemas (`export.custom_ops`), the
-onnxruntime registration (`onnxruntime_ops`), the TensorRT plugin descriptors (`trt_plugins`),
-the references and the CPU/CUDA kernels (their attribute and size rules: `check_*`, and their
-output sizes: `output_shape`). Pure Python: importing it imports neither torch nor onnx.
+onnxruntime registration (`onnxruntime_ops`), the TensorRT plugins (`plugins/<op>/tensorrt.py`,
+registered by `trt_plugins`), the references and the CPU/CUDA kernels (their attribute and size
+rules: `check_*`, and their output sizes: `output_shape`). Pure Python: importing it imports
+neither torch nor onnx.
 
 Element types are ONNX `TensorProto` names ("FLOAT", "FLOAT16", "INT32"). An input or output
 with `same_as` has the element type of that input (one type variable, `T` in the docs).

@@ -67,7 +67,7 @@ def _tie_winner(cands: np.ndarray, block: int, bitrev: np.ndarray) -> int:
 
 
 def farthest_point_sample(xyz: ArrayLike, n_sample: int, variant: str = "isbnet") -> Tensor:
-    """Furthest point sampling with the official kernels' start, tie and exhaustion rules.
+    """Farthest point sampling with the official kernels' start, tie and exhaustion rules.
 
     xyz: (N, 3) float32 points. Returns int64 indices into `xyz`, on xyz's device: (n_sample,)
     for "isbnet", (min(n_sample, N),) for "pointnet2" (`spec.fps_output_size`). N = 0: "isbnet"
