@@ -69,7 +69,6 @@ __all__ = [
     "profile_shapes",
     "build_engines",
     "build_engine",
-    "FPS_SCRATCH_SUFFIX",
 ]
 
 DimRange = tuple[int, int, int]
@@ -83,13 +82,11 @@ class EngineBuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class StageSpec:
-    """One stage of the manifest: name, ONNX path, dynamic-axis ranges by `dim_param`, explicit
-    per-input (min, opt, max) shapes (take precedence over `dims`)."""
+    """One stage of the manifest: name, ONNX path, dynamic-axis ranges by `dim_param`."""
 
     name: str
     onnx_path: Path
     dims: dict[str, DimRange] = field(default_factory=dict)
-    shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
 
 
 def _ranges(raw: object, where: str) -> dict[str, DimRange]:
@@ -99,8 +96,6 @@ def _ranges(raw: object, where: str) -> dict[str, DimRange]:
         raise EngineBuildError(f"{where}: expected a mapping of dim name -> [min, opt, max]")
     out = {}
     for name, value in raw.items():
-        if isinstance(value, Mapping):
-            value = [value.get("min"), value.get("opt"), value.get("max")]
         try:
             lo, opt, hi = (int(v) for v in value)
         except (TypeError, ValueError):
@@ -116,7 +111,7 @@ def _ranges(raw: object, where: str) -> dict[str, DimRange]:
 def stage_specs(manifest: Manifest) -> list[StageSpec]:
     """The build plan of an export: per stage, its ONNX file and the ranges of the dynamic axes
     (the manifest's `dims`)."""
-    dims = _ranges(manifest.raw.get("dims"), str(manifest.directory))
+    dims = _ranges(manifest.dims, str(manifest.directory))
     return [StageSpec(stage.name, stage.path, dims) for stage in manifest.stages.values()]
 
 
@@ -200,9 +195,6 @@ def profile_shapes(model: onnx.ModelProto, spec: StageSpec) -> dict[str, tuple[t
     for inp in model.graph.input:
         if inp.name in initializers:
             continue
-        if inp.name in spec.shapes:
-            shapes[inp.name] = spec.shapes[inp.name]
-            continue
         dims = inp.type.tensor_type.shape.dim
         if all(d.HasField("dim_value") for d in dims):
             continue
@@ -256,7 +248,7 @@ def build_engines(
     built = {}
     for spec in specs:
         if dim_ranges:
-            spec = StageSpec(spec.name, spec.onnx_path, {**spec.dims, **dict(dim_ranges)}, spec.shapes)
+            spec = StageSpec(spec.name, spec.onnx_path, {**spec.dims, **dict(dim_ranges)})
         path = out_dir / f"{spec.name}.engine"
         write_atomic(path, build_engine(spec, fp16, workspace_mib, verbose, logger))
         built[spec.name] = path
