@@ -8,13 +8,21 @@ array; so the plugins declare `numpy.typing.NDArray[np.int32 | np.float32]` (exa
 field types) and read element 0 here. Imports neither tensorrt nor CUDA.
 """
 
-from typing import Any
+from typing import Any, Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typing annotations
 
 import numpy as np
 
 from isbnet_trt.plugins import spec
 
-__all__ = ["TRT_TYPE", "type_combination", "element0", "scalar_int", "scalar_float", "at_least_one"]
+__all__ = [
+    "aot_result_type",
+    "TRT_TYPE",
+    "type_combination",
+    "element0",
+    "scalar_int",
+    "scalar_float",
+    "at_least_one",
+]
 
 #: ONNX element type -> the TensorRT type name `@trtp.autotune` combinations spell.
 TRT_TYPE = {"FLOAT": "FP32", "FLOAT16": "FP16", "INT32": "INT32"}
@@ -49,3 +57,9 @@ def scalar_float(value: Any, name: str) -> float:
 def at_least_one(trtp: Any, expr: Any) -> Any:
     """`max(expr, 1)` as a symbolic size: a grid of 0 blocks is an invalid launch (empty inputs)."""
     return trtp.max(expr, 1)
+
+
+def aot_result_type(trtp: Any) -> Any:
+    """The return annotation every `@trtp.aot_impl` must carry (`tensorrt.plugin` refuses one without
+    it): (kernel name, PTX, launch parameters, scalar arguments), in NVIDIA's sample's typing form."""
+    return Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: UP006, UP007

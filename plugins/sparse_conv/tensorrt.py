@@ -8,11 +8,10 @@ annotation). Registered by `plugins/trt_plugins.py`, which holds the registratio
 """
 
 from collections.abc import Callable, Mapping
-from typing import Tuple, Union  # noqa: UP035 - tensorrt.plugin validates typing annotations
 
 from isbnet_trt.plugins.sparse_conv.launch import launch_grid
 from isbnet_trt.plugins.spec import PLUGIN_NAMESPACE
-from isbnet_trt.plugins.tensorrt_common import at_least_one, type_combination
+from isbnet_trt.plugins.tensorrt_common import aot_result_type, at_least_one, type_combination
 
 __all__ = ["define"]
 
@@ -21,8 +20,7 @@ def define(trt, trtp, ptx: Callable[[], bytes], constants: Mapping[str, int]) ->
     """Register `isbnet::SparseConv3d` with `tensorrt.plugin` (`trtp`): shape descriptor, autotune
     combinations, AOT implementation. ptx: the kernels' PTX (called at build time); constants:
     `cuda_build.launch_constants()`."""
-    # Mandatory return annotation of an aot_impl (NVIDIA's sample's form; tensorrt.plugin checks it).
-    AotResult = Tuple[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymIntExprs]  # noqa: N806, UP006, UP007
+    AotResult = aot_result_type(trtp)  # noqa: N806 - the aot_impl's mandatory return annotation
 
     @trtp.register(f"{PLUGIN_NAMESPACE}::SparseConv3d")
     def _conv_desc(
